@@ -1,0 +1,1 @@
+//! TODO-module client (being written)

@@ -1,0 +1,1 @@
+//! TODO-module credentials (being written)

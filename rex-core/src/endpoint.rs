@@ -1,0 +1,1 @@
+//! TODO-module endpoint (being written)

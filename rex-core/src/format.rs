@@ -1,0 +1,1 @@
+//! TODO-module format (being written)

@@ -1,0 +1,1 @@
+//! TODO-module reference (being written)

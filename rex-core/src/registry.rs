@@ -1,0 +1,1 @@
+//! TODO-module registry (being written)

@@ -1,0 +1,1 @@
+//! The stable rex plugin interface.

@@ -1,0 +1,1 @@
+//! The rex terminal UI.
