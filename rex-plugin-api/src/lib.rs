@@ -15,16 +15,19 @@
 //!
 //! This crate must never depend on `rex-core`.
 
+pub mod abi;
 pub mod error;
 pub mod host;
 pub mod output;
 pub mod protocol;
 
+pub use abi::{ExternalPlugin, HostAdapter, LoadError, LoadErrorKind};
 pub use error::{ErrorKind, PluginError};
 pub use host::{Host, LogLevel, NullHost, Progress};
 pub use output::{Block, Cell, Output, Style};
 pub use protocol::{
-    ApiVersion, ArgKind, ArgSpec, ArgValue, CommandSpec, Invocation, PluginManifest, API_VERSION,
+    ApiVersion, ArgKind, ArgSpec, ArgValue, CommandSpec, Invocation, InvocationContext,
+    PluginManifest, ValueType, API_VERSION,
 };
 
 /// The trait every plugin implements, built-in or external.
