@@ -1,8 +1,20 @@
-//! Credential sources (seed 1.2): docker `config.json`, podman `auth.json`, credential
-//! helpers and the OS keyring. Being written; the shape of [`CredentialSources`] is fixed.
+//! Credential sources (seed 1.2): docker `config.json` (inline `auths`, `credHelpers`,
+//! `credsStore` through the real `docker-credential-<name>` protocol), podman
+//! `auth.json` files, and rex's own store: the OS keyring, or a 0600 file in docker's
+//! `auths` format when no keyring is available.
+//!
+//! Lookup order: docker, podman, keyring, rex file. Login/logout only ever write rex's
+//! own store; docker and podman files are read-only to rex.
 
+use crate::endpoint::{DOCKER_HUB, DOCKER_HUB_CONFIG_KEY};
+use crate::error::{Error, Result};
+use crate::secret::Secret;
+use base64::Engine as _;
 use serde::{Deserialize, Serialize};
-use std::path::PathBuf;
+use std::collections::BTreeMap;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 /// Where to look for credentials, resolved by the caller from the environment
 /// (`DOCKER_CONFIG`, `REGISTRY_AUTH_FILE`, `XDG_RUNTIME_DIR`, `$HOME`).
@@ -19,4 +31,736 @@ pub struct CredentialSources {
     pub fallback_file: Option<PathBuf>,
     /// Directories searched for `docker-credential-<name>` helpers (the caller's `PATH`).
     pub helper_path: Vec<PathBuf>,
+}
+
+/// A user name and password (or identity token with user `<token>`).
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub username: String,
+    pub password: Secret,
+}
+
+/// The user name docker uses for identity (refresh) tokens.
+pub const IDENTITY_TOKEN_USER: &str = "<token>";
+
+impl Credentials {
+    pub fn new(username: impl Into<String>, password: impl Into<Secret>) -> Self {
+        Credentials {
+            username: username.into(),
+            password: password.into(),
+        }
+    }
+
+    /// The password is an identity (refresh) token rather than a password.
+    pub fn is_identity_token(&self) -> bool {
+        self.username == IDENTITY_TOKEN_USER
+    }
+
+    /// `Basic base64(user:password)`. Only for the registry's own host and its token realm.
+    pub fn basic_header_value(&self) -> String {
+        let raw = format!("{}:{}", self.username, self.password.expose());
+        format!(
+            "Basic {}",
+            base64::engine::general_purpose::STANDARD.encode(raw)
+        )
+    }
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("username", &self.username)
+            .field("password", &self.password)
+            .finish()
+    }
+}
+
+/// Where a credential was found or stored (for `rex registry login` messages).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialOrigin {
+    DockerConfig(PathBuf),
+    /// A `docker-credential-<name>` helper.
+    Helper(String),
+    PodmanAuth(PathBuf),
+    Keyring,
+    RexFile(PathBuf),
+}
+
+impl std::fmt::Display for CredentialOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            CredentialOrigin::DockerConfig(p) => write!(f, "docker config {}", p.display()),
+            CredentialOrigin::Helper(n) => write!(f, "credential helper docker-credential-{n}"),
+            CredentialOrigin::PodmanAuth(p) => write!(f, "podman auth file {}", p.display()),
+            CredentialOrigin::Keyring => f.write_str("the OS keyring"),
+            CredentialOrigin::RexFile(p) => write!(f, "rex credentials file {}", p.display()),
+        }
+    }
+}
+
+/// The keyring service name.
+pub const KEYRING_SERVICE: &str = "rex";
+
+/// Reads credentials from every configured source; writes only rex's own store.
+#[derive(Debug, Clone)]
+pub struct CredentialStore {
+    sources: CredentialSources,
+}
+
+/// docker/podman file shape; unknown keys are kept when rex rewrites its own file.
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct AuthFile {
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    auths: BTreeMap<String, AuthEntry>,
+    #[serde(
+        default,
+        rename = "credsStore",
+        skip_serializing_if = "Option::is_none"
+    )]
+    creds_store: Option<String>,
+    #[serde(
+        default,
+        rename = "credHelpers",
+        skip_serializing_if = "BTreeMap::is_empty"
+    )]
+    cred_helpers: BTreeMap<String, String>,
+    #[serde(flatten)]
+    other: BTreeMap<String, serde_json::Value>,
+}
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct AuthEntry {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    auth: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    username: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    password: Option<String>,
+    #[serde(
+        default,
+        rename = "identitytoken",
+        skip_serializing_if = "Option::is_none"
+    )]
+    identity_token: Option<String>,
+}
+
+impl CredentialStore {
+    pub fn new(sources: CredentialSources) -> Self {
+        CredentialStore { sources }
+    }
+
+    pub fn sources(&self) -> &CredentialSources {
+        &self.sources
+    }
+
+    /// Credentials for `registry_host` (`host[:port]`, `docker.io` for Docker Hub), from
+    /// the first source that has them. A malformed file is an error (not silently
+    /// skipped) so users learn why they are anonymous.
+    pub fn lookup(&self, registry_host: &str) -> Result<Option<Credentials>> {
+        Ok(self.lookup_with_origin(registry_host)?.map(|(c, _)| c))
+    }
+
+    pub fn lookup_with_origin(
+        &self,
+        registry_host: &str,
+    ) -> Result<Option<(Credentials, CredentialOrigin)>> {
+        let host = normalize_key(registry_host);
+        if let Some(path) = &self.sources.docker_config {
+            if let Some(found) = self.lookup_docker(path, &host)? {
+                return Ok(Some(found));
+            }
+        }
+        for path in &self.sources.podman_auth {
+            if let Some(file) = read_auth_file(path)? {
+                if let Some(entry) = find_entry(&file.auths, &host) {
+                    if let Some(c) = decode_entry(entry, path)? {
+                        return Ok(Some((c, CredentialOrigin::PodmanAuth(path.clone()))));
+                    }
+                }
+            }
+        }
+        if self.sources.use_keyring {
+            match keyring_get(&host) {
+                Ok(Some(c)) => return Ok(Some((c, CredentialOrigin::Keyring))),
+                Ok(None) => {}
+                Err(e) => tracing::debug!(error = %e, "keyring unavailable, trying the rex file"),
+            }
+        }
+        if let Some(path) = &self.sources.fallback_file {
+            if let Some(file) = read_auth_file(path)? {
+                if let Some(entry) = file.auths.get(&host) {
+                    if let Some(c) = decode_entry(entry, path)? {
+                        return Ok(Some((c, CredentialOrigin::RexFile(path.clone()))));
+                    }
+                }
+            }
+        }
+        Ok(None)
+    }
+
+    fn lookup_docker(
+        &self,
+        path: &Path,
+        host: &str,
+    ) -> Result<Option<(Credentials, CredentialOrigin)>> {
+        let Some(file) = read_auth_file(path)? else {
+            return Ok(None);
+        };
+        // Per-registry helper first, as docker does.
+        for (key, helper) in &file.cred_helpers {
+            if normalize_key(key) == host {
+                return self.run_helper(helper, key);
+            }
+        }
+        if let Some(entry) = find_entry(&file.auths, host) {
+            if let Some(c) = decode_entry(entry, path)? {
+                return Ok(Some((c, CredentialOrigin::DockerConfig(path.to_owned()))));
+            }
+        }
+        if let Some(store) = file.creds_store.as_deref().filter(|s| !s.is_empty()) {
+            let server = if host == DOCKER_HUB {
+                DOCKER_HUB_CONFIG_KEY.to_owned()
+            } else {
+                // Use the key the entry was saved under when docker left a placeholder.
+                file.auths
+                    .keys()
+                    .find(|k| normalize_key(k) == host)
+                    .cloned()
+                    .unwrap_or_else(|| host.to_owned())
+            };
+            return self.run_helper(store, &server);
+        }
+        Ok(None)
+    }
+
+    /// `docker-credential-<name> get` with the server URL on stdin.
+    fn run_helper(
+        &self,
+        name: &str,
+        server: &str,
+    ) -> Result<Option<(Credentials, CredentialOrigin)>> {
+        if name.is_empty() || name.contains('/') || name.contains('\\') {
+            return Err(Error::config(format!(
+                "invalid credential helper name '{name}' in the docker config"
+            )));
+        }
+        let exe = format!("docker-credential-{name}");
+        let Some(program) = self
+            .sources
+            .helper_path
+            .iter()
+            .map(|d| d.join(&exe))
+            .find(|p| p.is_file())
+        else {
+            tracing::warn!(helper = %exe, "credential helper not found on PATH; continuing without it");
+            return Ok(None);
+        };
+        let mut child = Command::new(&program)
+            .arg("get")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| {
+                Error::auth(format!("cannot run credential helper {exe}: {e}")).with_source(e)
+            })?;
+        if let Some(mut stdin) = child.stdin.take() {
+            // A helper that exits without reading stdin is not an error here.
+            let _ = stdin.write_all(server.as_bytes());
+        }
+        let out = child.wait_with_output().map_err(|e| {
+            Error::auth(format!("credential helper {exe} failed: {e}")).with_source(e)
+        })?;
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        if !out.status.success() {
+            let msg = format!(
+                "{}{}",
+                stdout.trim(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            );
+            if msg.to_ascii_lowercase().contains("credentials not found") {
+                return Ok(None);
+            }
+            return Err(Error::auth(format!(
+                "credential helper {exe} failed for {server}: {}",
+                first_line(&msg)
+            ))
+            .with_hint("run 'docker login' again or fix the helper"));
+        }
+        #[derive(Deserialize)]
+        struct HelperReply {
+            #[serde(rename = "Username", default)]
+            username: String,
+            #[serde(rename = "Secret", default)]
+            secret: String,
+        }
+        let reply: HelperReply = serde_json::from_str(stdout.trim()).map_err(|e| {
+            Error::auth(format!(
+                "credential helper {exe} returned invalid JSON: {e}"
+            ))
+        })?;
+        if reply.secret.is_empty() {
+            return Ok(None);
+        }
+        Ok(Some((
+            Credentials::new(reply.username, reply.secret),
+            CredentialOrigin::Helper(name.to_owned()),
+        )))
+    }
+
+    /// Save credentials for `registry_host` in rex's store: the keyring when enabled and
+    /// working, else the fallback file. Returns where they went.
+    pub fn store(&self, registry_host: &str, creds: &Credentials) -> Result<CredentialOrigin> {
+        let host = normalize_key(registry_host);
+        let mut keyring_error = None;
+        if self.sources.use_keyring {
+            match keyring_set(&host, creds) {
+                Ok(()) => return Ok(CredentialOrigin::Keyring),
+                Err(e) => keyring_error = Some(e),
+            }
+        }
+        let Some(path) = &self.sources.fallback_file else {
+            let why = keyring_error
+                .map(|e| format!("the keyring is unavailable ({e}) and"))
+                .unwrap_or_else(|| "the keyring is disabled and".to_owned());
+            return Err(Error::config(format!(
+                "cannot store credentials for {host}: {why} no credentials file is configured"
+            )));
+        };
+        if let Some(e) = keyring_error {
+            tracing::warn!(error = %e, file = %path.display(), "keyring unavailable; storing credentials in the rex file");
+        }
+        let mut file = read_auth_file(path)?.unwrap_or_default();
+        let raw = format!("{}:{}", creds.username, creds.password.expose());
+        file.auths.insert(
+            host,
+            AuthEntry {
+                auth: Some(base64::engine::general_purpose::STANDARD.encode(raw)),
+                ..AuthEntry::default()
+            },
+        );
+        write_private_json(path, &file)?;
+        Ok(CredentialOrigin::RexFile(path.clone()))
+    }
+
+    /// Remove credentials for `registry_host` from rex's store (keyring and file).
+    /// Docker and podman files are never touched. Returns whether anything was removed.
+    pub fn delete(&self, registry_host: &str) -> Result<bool> {
+        let host = normalize_key(registry_host);
+        let mut removed = false;
+        if self.sources.use_keyring {
+            match keyring_delete(&host) {
+                Ok(r) => removed |= r,
+                Err(e) => tracing::debug!(error = %e, "keyring unavailable for logout"),
+            }
+        }
+        if let Some(path) = &self.sources.fallback_file {
+            if let Some(mut file) = read_auth_file(path)? {
+                if file.auths.remove(&host).is_some() {
+                    write_private_json(path, &file)?;
+                    removed = true;
+                }
+            }
+        }
+        Ok(removed)
+    }
+}
+
+fn first_line(s: &str) -> &str {
+    s.lines().next().unwrap_or("")
+}
+
+/// Reduce a config key or server URL to `host[:port]` (`docker.io` for Docker Hub).
+/// Podman keys may carry a repository path (`quay.io/org`); only the host part is used.
+pub fn normalize_key(key: &str) -> String {
+    let k = key.trim();
+    let k = k
+        .strip_prefix("https://")
+        .or_else(|| k.strip_prefix("http://"))
+        .unwrap_or(k);
+    let host = k.split('/').next().unwrap_or("").to_ascii_lowercase();
+    match host.as_str() {
+        "index.docker.io" | "registry-1.docker.io" | "registry.hub.docker.com" => {
+            DOCKER_HUB.to_owned()
+        }
+        _ => host,
+    }
+}
+
+/// Exact key match first, then a normalised one (scheme/path variants).
+fn find_entry<'a>(auths: &'a BTreeMap<String, AuthEntry>, host: &str) -> Option<&'a AuthEntry> {
+    if let Some(e) = auths.get(host) {
+        return Some(e);
+    }
+    // Prefer the bare-host key over "host/path" keys that podman allows.
+    let mut candidates: Vec<(&String, &AuthEntry)> = auths
+        .iter()
+        .filter(|(k, _)| normalize_key(k) == host)
+        .collect();
+    candidates.sort_by_key(|(k, _)| k.len());
+    candidates.first().map(|(_, e)| *e)
+}
+
+fn decode_entry(entry: &AuthEntry, path: &Path) -> Result<Option<Credentials>> {
+    let (mut user, mut pass) = (None, None);
+    if let Some(auth) = entry.auth.as_deref().filter(|a| !a.is_empty()) {
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(auth.trim())
+            .map_err(|_| {
+                Error::config(format!(
+                    "invalid base64 in an 'auth' entry of {}",
+                    path.display()
+                ))
+            })?;
+        let raw = String::from_utf8(raw).map_err(|_| {
+            Error::config(format!(
+                "an 'auth' entry of {} is not UTF-8",
+                path.display()
+            ))
+        })?;
+        let Some((u, p)) = raw.split_once(':') else {
+            return Err(Error::config(format!(
+                "an 'auth' entry of {} is not 'user:password'",
+                path.display()
+            )));
+        };
+        user = Some(u.to_owned());
+        pass = Some(p.to_owned());
+    }
+    if let Some(u) = entry.username.as_deref().filter(|u| !u.is_empty()) {
+        user = Some(u.to_owned());
+    }
+    if let Some(p) = entry.password.as_deref().filter(|p| !p.is_empty()) {
+        pass = Some(p.to_owned());
+    }
+    if let Some(token) = entry.identity_token.as_deref().filter(|t| !t.is_empty()) {
+        return Ok(Some(Credentials::new(IDENTITY_TOKEN_USER, token)));
+    }
+    match (user, pass) {
+        (Some(u), Some(p)) if !p.is_empty() => Ok(Some(Credentials::new(u, p))),
+        _ => Ok(None),
+    }
+}
+
+fn read_auth_file(path: &Path) -> Result<Option<AuthFile>> {
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(
+                Error::config(format!("cannot read {}: {e}", path.display())).with_source(e),
+            )
+        }
+    };
+    if text.trim().is_empty() {
+        return Ok(Some(AuthFile::default()));
+    }
+    serde_json::from_str(&text).map(Some).map_err(|e| {
+        Error::config(format!("{} is not a valid auth file: {e}", path.display()))
+            .with_hint("fix the JSON or remove the file")
+    })
+}
+
+/// Write JSON atomically with mode 0600 (temp file in the same directory, then rename).
+fn write_private_json(path: &Path, value: &impl Serialize) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty());
+    let dir = dir.unwrap_or_else(|| Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| {
+        Error::config(format!("cannot create {}: {e}", dir.display())).with_source(e)
+    })?;
+    let fail = |e: std::io::Error| {
+        Error::config(format!("cannot write {}: {e}", path.display())).with_source(e)
+    };
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(fail)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(fail)?;
+    }
+    let json = serde_json::to_vec_pretty(value)
+        .map_err(|e| Error::general(format!("cannot encode credentials: {e}")))?;
+    tmp.write_all(&json).map_err(fail)?;
+    tmp.as_file().sync_all().map_err(fail)?;
+    tmp.persist(path).map_err(|e| fail(e.error))?;
+    Ok(())
+}
+
+#[derive(Serialize, Deserialize)]
+struct KeyringValue {
+    username: String,
+    secret: String,
+}
+
+fn keyring_entry(host: &str) -> std::result::Result<keyring::Entry, keyring::Error> {
+    keyring::Entry::new(KEYRING_SERVICE, host)
+}
+
+fn keyring_get(host: &str) -> std::result::Result<Option<Credentials>, keyring::Error> {
+    match keyring_entry(host)?.get_password() {
+        Ok(v) => match serde_json::from_str::<KeyringValue>(&v) {
+            Ok(kv) => Ok(Some(Credentials::new(kv.username, kv.secret))),
+            Err(_) => Ok(None),
+        },
+        Err(keyring::Error::NoEntry) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn keyring_set(host: &str, creds: &Credentials) -> std::result::Result<(), keyring::Error> {
+    let v = serde_json::to_string(&KeyringValue {
+        username: creds.username.clone(),
+        secret: creds.password.expose().to_owned(),
+    })
+    .unwrap_or_default();
+    let secret = Secret::new(v);
+    keyring_entry(host)?.set_password(secret.expose())
+}
+
+fn keyring_delete(host: &str) -> std::result::Result<bool, keyring::Error> {
+    match keyring_entry(host)?.delete_credential() {
+        Ok(()) => Ok(true),
+        Err(keyring::Error::NoEntry) => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ErrorKind;
+
+    fn b64(s: &str) -> String {
+        base64::engine::general_purpose::STANDARD.encode(s)
+    }
+
+    fn sources(dir: &Path) -> CredentialSources {
+        CredentialSources {
+            docker_config: Some(dir.join("docker/config.json")),
+            podman_auth: vec![dir.join("podman1.json"), dir.join("podman2.json")],
+            use_keyring: false,
+            fallback_file: Some(dir.join("rex/credentials.json")),
+            helper_path: vec![dir.join("bin")],
+        }
+    }
+
+    fn write(path: &Path, text: &str) {
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, text).unwrap();
+    }
+
+    #[test]
+    fn docker_auths_with_scheme_and_hub_keys() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = sources(dir.path());
+        write(
+            s.docker_config.as_ref().unwrap(),
+            &format!(
+                r#"{{"auths":{{
+                    "https://index.docker.io/v1/":{{"auth":"{}"}},
+                    "https://reg.example.com:5000":{{"auth":"{}"}},
+                    "tok.example.com":{{"identitytoken":"refresh-me"}},
+                    "empty.example.com":{{}}
+                }}}}"#,
+                b64("hubuser:hubpass"),
+                b64("bob:pa:ss")
+            ),
+        );
+        let store = CredentialStore::new(s.clone());
+        let c = store.lookup("docker.io").unwrap().unwrap();
+        assert_eq!(c.username, "hubuser");
+        assert_eq!(c.password.expose(), "hubpass");
+        let (c, origin) = store
+            .lookup_with_origin("reg.example.com:5000")
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.username, "bob");
+        assert_eq!(c.password.expose(), "pa:ss");
+        assert_eq!(
+            origin,
+            CredentialOrigin::DockerConfig(s.docker_config.clone().unwrap())
+        );
+        let c = store.lookup("tok.example.com").unwrap().unwrap();
+        assert!(c.is_identity_token());
+        assert_eq!(c.password.expose(), "refresh-me");
+        assert!(store.lookup("empty.example.com").unwrap().is_none());
+        assert!(store.lookup("other.example.com").unwrap().is_none());
+        assert!(!format!("{c:?}").contains("refresh-me"));
+    }
+
+    #[test]
+    fn podman_files_in_order_after_docker() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = sources(dir.path());
+        write(
+            &s.podman_auth[0],
+            &format!(
+                r#"{{"auths":{{"quay.io/org":{{"auth":"{}"}}}}}}"#,
+                b64("p1:one")
+            ),
+        );
+        write(
+            &s.podman_auth[1],
+            &format!(
+                r#"{{"auths":{{"quay.io":{{"auth":"{}"}},"ghcr.io":{{"auth":"{}"}}}}}}"#,
+                b64("p2:two"),
+                b64("g:h")
+            ),
+        );
+        let store = CredentialStore::new(s.clone());
+        let (c, o) = store.lookup_with_origin("quay.io").unwrap().unwrap();
+        assert_eq!(c.username, "p1");
+        assert_eq!(o, CredentialOrigin::PodmanAuth(s.podman_auth[0].clone()));
+        assert_eq!(store.lookup("ghcr.io").unwrap().unwrap().username, "g");
+        // docker wins over podman
+        write(
+            s.docker_config.as_ref().unwrap(),
+            &format!(r#"{{"auths":{{"ghcr.io":{{"auth":"{}"}}}}}}"#, b64("d:x")),
+        );
+        assert_eq!(store.lookup("ghcr.io").unwrap().unwrap().username, "d");
+    }
+
+    #[test]
+    fn malformed_files_are_config_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = sources(dir.path());
+        write(s.docker_config.as_ref().unwrap(), "{not json");
+        let e = CredentialStore::new(s.clone()).lookup("x").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Config);
+        write(
+            s.docker_config.as_ref().unwrap(),
+            r#"{"auths":{"x":{"auth":"!!!"}}}"#,
+        );
+        let e = CredentialStore::new(s.clone()).lookup("x").unwrap_err();
+        assert!(e.message().contains("base64"));
+        write(
+            s.docker_config.as_ref().unwrap(),
+            &format!(r#"{{"auths":{{"x":{{"auth":"{}"}}}}}}"#, b64("nocolon")),
+        );
+        let e = CredentialStore::new(s).lookup("x").unwrap_err();
+        assert!(e.message().contains("user:password"));
+    }
+
+    #[cfg(unix)]
+    fn write_helper(dir: &Path, name: &str, body: &str) {
+        use std::os::unix::fs::PermissionsExt;
+        let p = dir.join("bin").join(format!("docker-credential-{name}"));
+        write(&p, body);
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn credential_helpers_speak_the_docker_protocol() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = sources(dir.path());
+        // The helper echoes back which server it was asked about, proving stdin is used.
+        write_helper(
+            dir.path(),
+            "test",
+            r#"#!/bin/sh
+[ "$1" = get ] || exit 3
+read server
+case "$server" in
+  helped.example.com) printf '{"ServerURL":"%s","Username":"helper-user","Secret":"helper-secret"}' "$server" ;;
+  https://index.docker.io/v1/) printf '{"ServerURL":"%s","Username":"hub","Secret":"hubsecret"}' "$server" ;;
+  broken.example.com) echo "something exploded" >&2; exit 1 ;;
+  *) echo "credentials not found in native keychain"; exit 1 ;;
+esac
+"#,
+        );
+        write(
+            s.docker_config.as_ref().unwrap(),
+            r#"{"credsStore":"test","credHelpers":{"per.example.com":"missing"},
+                "auths":{"helped.example.com":{}}}"#,
+        );
+        let store = CredentialStore::new(s);
+        let (c, o) = store
+            .lookup_with_origin("helped.example.com")
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.username, "helper-user");
+        assert_eq!(c.password.expose(), "helper-secret");
+        assert_eq!(o, CredentialOrigin::Helper("test".into()));
+        assert_eq!(store.lookup("docker.io").unwrap().unwrap().username, "hub");
+        assert!(store.lookup("nobody.example.com").unwrap().is_none());
+        let e = store.lookup("broken.example.com").unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Auth);
+        assert!(e.message().contains("something exploded"));
+        // A helper that is not installed is skipped, not fatal.
+        assert!(store.lookup("per.example.com").unwrap().is_none());
+    }
+
+    #[test]
+    fn store_lookup_delete_roundtrip_in_the_rex_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = sources(dir.path());
+        let store = CredentialStore::new(s.clone());
+        let path = s.fallback_file.clone().unwrap();
+        let where_ = store
+            .store("localhost:5000", &Credentials::new("alice", "s3cret"))
+            .unwrap();
+        assert_eq!(where_, CredentialOrigin::RexFile(path.clone()));
+        store
+            .store("other:1", &Credentials::new("bob", "x"))
+            .unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            !text.contains("s3cret"),
+            "password must be encoded, not plain"
+        );
+        let (c, o) = store.lookup_with_origin("localhost:5000").unwrap().unwrap();
+        assert_eq!(c.password.expose(), "s3cret");
+        assert_eq!(o, CredentialOrigin::RexFile(path.clone()));
+        assert!(store.delete("localhost:5000").unwrap());
+        assert!(!store.delete("localhost:5000").unwrap());
+        assert!(store.lookup("localhost:5000").unwrap().is_none());
+        assert_eq!(store.lookup("other:1").unwrap().unwrap().username, "bob");
+    }
+
+    #[test]
+    fn delete_never_touches_docker_files() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = sources(dir.path());
+        let text = format!(r#"{{"auths":{{"reg:1":{{"auth":"{}"}}}}}}"#, b64("a:b"));
+        write(s.docker_config.as_ref().unwrap(), &text);
+        let store = CredentialStore::new(s.clone());
+        assert!(!store.delete("reg:1").unwrap());
+        assert_eq!(
+            std::fs::read_to_string(s.docker_config.unwrap()).unwrap(),
+            text
+        );
+    }
+
+    #[test]
+    fn store_without_any_backend_is_a_clear_error() {
+        let store = CredentialStore::new(CredentialSources::default());
+        let e = store.store("x", &Credentials::new("a", "b")).unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Config);
+        assert!(e.message().contains("no credentials file"));
+    }
+
+    #[test]
+    fn key_normalisation() {
+        assert_eq!(normalize_key("https://index.docker.io/v1/"), "docker.io");
+        assert_eq!(normalize_key("registry-1.docker.io"), "docker.io");
+        assert_eq!(
+            normalize_key("http://Reg.Example:5000/v2/"),
+            "reg.example:5000"
+        );
+        assert_eq!(normalize_key("quay.io/org/repo"), "quay.io");
+    }
+
+    #[test]
+    fn basic_header() {
+        let c = Credentials::new("bob", "pw");
+        assert_eq!(c.basic_header_value(), format!("Basic {}", b64("bob:pw")));
+    }
 }
