@@ -268,3 +268,14 @@ pub struct RuntimeSettings {
     /// Where credentials are read from (docker/podman files, helpers), as resolved by the host.
     pub credentials: crate::credentials::CredentialSources,
 }
+
+/// The registry a command talks to, as picked by [`Settings::resolve_registry`]. The
+/// `url` is as given (a URL, `host[:port]`); `endpoint.rs` parses it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RegistryTarget {
+    /// The configured name, when the registry came from the list.
+    pub name: Option<String>,
+    pub url: String,
+    pub insecure: bool,
+    pub skip_verify: bool,
+}
