@@ -169,6 +169,7 @@ pub mod plugin_side {
     }
 
     fn guarded<T>(
+        plugin: fn() -> &'static dyn Plugin,
         what: &str,
         f: impl FnOnce() -> Result<T, PluginError>,
     ) -> Result<T, PluginError> {
@@ -176,9 +177,15 @@ pub mod plugin_side {
             Ok(r) => r,
             Err(payload) => {
                 let loc = PANIC_LOCATION.with(|p| p.borrow_mut().take());
+                // The name, if asking for it does not panic too.
+                let name =
+                    catch_unwind(|| plugin().manifest().name).unwrap_or_else(|_| "?".to_owned());
                 let mut err = PluginError::new(
                     ErrorKind::Panicked,
-                    format!("{what} panicked: {}", panic_message(&*payload)),
+                    format!(
+                        "plugin '{name}' panicked{what}: {}",
+                        panic_message(&*payload)
+                    ),
                 )
                 .with_hint("this is a bug in the plugin; report it to its author");
                 if let Some(loc) = loc {
@@ -191,7 +198,7 @@ pub mod plugin_side {
 
     pub fn describe(plugin: fn() -> &'static dyn Plugin) -> RResult<RVec<u8>, RVec<u8>> {
         init();
-        let r = guarded("plugin description", || {
+        let r = guarded(plugin, " while describing itself", || {
             let mut manifest = plugin().manifest();
             // The API version is the one this library was compiled against, whatever the
             // author wrote.
@@ -211,7 +218,7 @@ pub mod plugin_side {
         host: HostCallbacksRef,
     ) -> RResult<RVec<u8>, RVec<u8>> {
         init();
-        let r = guarded("plugin", || {
+        let r = guarded(plugin, "", || {
             let adapter = HostAdapter::new(host);
             MAX_LEVEL.store(level_u8(adapter.max_level()), Ordering::Relaxed);
             *CURRENT.write().unwrap_or_else(|e| e.into_inner()) = Some(host);
@@ -546,7 +553,7 @@ pub fn incompatibility(plugin: ApiVersion, host: ApiVersion) -> Option<String> {
         format!("rebuild the plugin against rex-plugin-api {host} (or install a release built for API {}.x)", host.major)
     };
     Some(format!(
-        "built for rex plugin API {plugin}, but this rex provides API {host} (accepts {}.0 to {host}); {fix}",
+        "built for rex plugin API {plugin}, but this rex provides API {host} (it loads plugins built for {}.0 through {host}); {fix}",
         host.major
     ))
 }

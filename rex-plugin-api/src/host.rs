@@ -80,10 +80,10 @@ impl Host for NullHost {
         )))
     }
     fn confirm(&self, message: &str) -> Result<bool, PluginError> {
-        Err(PluginError::usage(format!(
-            "cannot ask '{message}': no terminal"
-        ))
-        .with_hint("pass --force to skip the confirmation"))
+        Err(
+            PluginError::usage(format!("cannot ask '{message}': no terminal"))
+                .with_hint("pass --force to skip the confirmation"),
+        )
     }
     fn read_stdin(&self) -> Result<String, PluginError> {
         Ok(String::new())

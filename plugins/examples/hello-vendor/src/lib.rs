@@ -307,7 +307,7 @@ async fn ping_registry(registry: &str, settings: &Settings) -> Result<(bool, Str
                 }
             ),
         )),
-        Err(e) => Ok((false, e.message)),
+        Err(e) => Err(e),
     }
 }
 

@@ -1,0 +1,395 @@
+//! The one place that turns flags, the environment and the config file into a
+//! `rex_core::config::Settings` (flags > env > config file > defaults, seed 2.9).
+//!
+//! rex-core never reads the environment: everything it needs (XDG paths, credential
+//! sources, proxies) is resolved here and handed over in `Settings.runtime`.
+
+use crate::cli::GlobalFlags;
+use rex_core::config::{ColorChoice, OutputFormat, Settings};
+use rex_core::credentials::CredentialSources;
+use rex_plugin_api::{ErrorKind, PluginError};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// A snapshot of the process environment, taken once at start-up. Nothing else in rex
+/// calls `std::env::var`.
+#[derive(Debug, Clone, Default)]
+pub struct Environment {
+    vars: BTreeMap<String, String>,
+}
+
+impl Environment {
+    pub fn capture() -> Environment {
+        Environment {
+            vars: std::env::vars_os()
+                .map(|(k, v)| {
+                    (
+                        k.to_string_lossy().into_owned(),
+                        v.to_string_lossy().into_owned(),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    #[cfg(test)]
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Environment {
+        Environment {
+            vars: pairs
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+        }
+    }
+
+    /// The value, if set and not empty.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.vars
+            .get(key)
+            .map(String::as_str)
+            .filter(|v| !v.is_empty())
+    }
+
+    /// A switch like `REX_NO_CACHE`: set to anything except empty, `0`, `false`, `no`.
+    pub fn is_true(&self, key: &str) -> bool {
+        self.get(key).is_some_and(|v| {
+            !matches!(
+                v.to_ascii_lowercase().as_str(),
+                "0" | "false" | "no" | "off"
+            )
+        })
+    }
+
+    /// Every `REX_*` variable (what the config layer may interpret).
+    pub fn rex_vars(&self) -> BTreeMap<String, String> {
+        self.vars
+            .iter()
+            .filter(|(k, _)| k.starts_with("REX_"))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    }
+
+    pub fn home(&self) -> Option<PathBuf> {
+        self.get("HOME").map(PathBuf::from)
+    }
+
+    /// An XDG base directory: the variable if it is an absolute path, else `$HOME/<fallback>`.
+    fn xdg(&self, var: &str, fallback: &str) -> Option<PathBuf> {
+        match self.get(var).map(PathBuf::from) {
+            Some(p) if p.is_absolute() => Some(p),
+            _ => self.home().map(|h| h.join(fallback)),
+        }
+    }
+
+    pub fn config_home(&self) -> Option<PathBuf> {
+        self.xdg("XDG_CONFIG_HOME", ".config")
+    }
+    pub fn cache_home(&self) -> Option<PathBuf> {
+        self.xdg("XDG_CACHE_HOME", ".cache")
+    }
+    pub fn data_home(&self) -> Option<PathBuf> {
+        self.xdg("XDG_DATA_HOME", ".local/share")
+    }
+    pub fn state_home(&self) -> Option<PathBuf> {
+        self.xdg("XDG_STATE_HOME", ".local/state")
+    }
+
+    /// `$XDG_DATA_HOME/rex`: installed plugins, credential fallback store.
+    pub fn rex_data_dir(&self) -> Option<PathBuf> {
+        self.data_home().map(|d| d.join("rex"))
+    }
+
+    /// `$XDG_CACHE_HOME/rex` (host files such as the plugin description cache live here
+    /// regardless of `--cache-dir`, which is about registry data).
+    pub fn rex_cache_home(&self) -> Option<PathBuf> {
+        self.cache_home().map(|d| d.join("rex"))
+    }
+
+    fn path_list(&self, key: &str) -> Vec<PathBuf> {
+        self.get(key)
+            .map(|v| {
+                std::env::split_paths(v)
+                    .filter(|p| !p.as_os_str().is_empty())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// `$REX_PLUGIN_PATH` entries (colon-separated).
+    pub fn plugin_path(&self) -> Vec<PathBuf> {
+        self.path_list("REX_PLUGIN_PATH")
+    }
+}
+
+/// Where credentials may be found (docker, podman, helpers on `PATH`).
+fn credential_sources(env: &Environment, data_dir: Option<&Path>) -> CredentialSources {
+    let docker_config = env
+        .get("DOCKER_CONFIG")
+        .map(|d| PathBuf::from(d).join("config.json"))
+        .or_else(|| env.home().map(|h| h.join(".docker/config.json")));
+    let mut podman_auth = Vec::new();
+    if let Some(f) = env.get("REGISTRY_AUTH_FILE") {
+        podman_auth.push(PathBuf::from(f));
+    }
+    if let Some(r) = env.get("XDG_RUNTIME_DIR") {
+        podman_auth.push(PathBuf::from(r).join("containers/auth.json"));
+    }
+    if let Some(c) = env.config_home() {
+        podman_auth.push(c.join("containers/auth.json"));
+    }
+    CredentialSources {
+        docker_config,
+        podman_auth,
+        // No keyring where there is no session to hold one (CI, tests).
+        use_keyring: !env.is_true("REX_NO_KEYRING"),
+        fallback_file: data_dir.map(|d| d.join("credentials.json")),
+        helper_path: env.path_list("PATH"),
+    }
+}
+
+fn config_error(message: impl Into<String>) -> PluginError {
+    PluginError::new(ErrorKind::Config, message)
+}
+
+/// The config file in use and whether it must exist (it was named explicitly).
+pub fn config_file(flags: &GlobalFlags, env: &Environment) -> (Option<PathBuf>, bool) {
+    if let Some(p) = &flags.config {
+        return (Some(p.clone()), true);
+    }
+    if let Some(p) = env.get("REX_CONFIG") {
+        return (Some(PathBuf::from(p)), true);
+    }
+    (env.config_home().map(|c| c.join("rex/config.toml")), false)
+}
+
+/// Read the config file (defaults when it does not exist and was not named).
+fn load_file(path: Option<&Path>, required: bool) -> Result<Settings, PluginError> {
+    let Some(path) = path else {
+        return Ok(Settings::default());
+    };
+    let text = match std::fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
+            return Ok(Settings::default())
+        }
+        Err(e) => {
+            return Err(
+                config_error(format!("cannot read config file {}: {e}", path.display()))
+                    .with_hint("check the path given with --config or REX_CONFIG"),
+            )
+        }
+    };
+    toml::from_str::<Settings>(&text).map_err(|e| {
+        config_error(format!("invalid config file {}", path.display()))
+            .with_detail(e.to_string().trim_end().to_owned())
+            .with_hint("fix the file, or run `rex config edit`")
+    })
+}
+
+fn parse_format(v: &str, source: &str) -> Result<OutputFormat, PluginError> {
+    match v.to_ascii_lowercase().as_str() {
+        "pretty" => Ok(OutputFormat::Pretty),
+        "json" => Ok(OutputFormat::Json),
+        "yaml" => Ok(OutputFormat::Yaml),
+        _ => Err(
+            config_error(format!("{source}: unknown output format '{v}'"))
+                .with_hint("use pretty, json or yaml"),
+        ),
+    }
+}
+
+fn parse_color(v: &str, source: &str) -> Result<ColorChoice, PluginError> {
+    match v.to_ascii_lowercase().as_str() {
+        "auto" => Ok(ColorChoice::Auto),
+        "always" => Ok(ColorChoice::Always),
+        "never" => Ok(ColorChoice::Never),
+        _ => Err(config_error(format!("{source}: unknown colour mode '{v}'"))
+            .with_hint("use auto, always or never")),
+    }
+}
+
+/// Resolve every setting for this run: defaults < config file < `REX_*` env < flags.
+pub fn resolve(flags: &GlobalFlags, env: &Environment) -> Result<Settings, PluginError> {
+    let (file, required) = config_file(flags, env);
+    let mut s = load_file(file.as_deref(), required)?;
+
+    // Environment over the file.
+    if let Some(v) = env.get("REX_OUTPUT_FORMAT") {
+        s.output.format = Some(parse_format(v, "REX_OUTPUT_FORMAT")?);
+    }
+    if let Some(v) = env.get("REX_COLOR") {
+        s.output.color = parse_color(v, "REX_COLOR")?;
+    }
+    if env.get("NO_COLOR").is_some() {
+        s.output.color = ColorChoice::Never;
+    }
+    if let Some(v) = env.get("REX_TIMEOUT") {
+        s.network.timeout = v.parse::<u64>().ok().filter(|t| *t > 0).ok_or_else(|| {
+            config_error(format!(
+                "REX_TIMEOUT: '{v}' is not a positive number of seconds"
+            ))
+        })?;
+    }
+    if env.is_true("REX_NO_VERIFY_TLS") {
+        s.network.verify_tls = false;
+    }
+    if let Some(v) = env.get("REX_CACHE_DIR") {
+        s.cache.location = Some(PathBuf::from(v));
+    }
+    s.network.proxy.http = env
+        .get("http_proxy")
+        .or_else(|| env.get("HTTP_PROXY"))
+        .map(str::to_owned);
+    s.network.proxy.https = env
+        .get("https_proxy")
+        .or_else(|| env.get("HTTPS_PROXY"))
+        .map(str::to_owned);
+    s.network.proxy.no_proxy = env
+        .get("no_proxy")
+        .or_else(|| env.get("NO_PROXY"))
+        .map(str::to_owned);
+
+    // Flags over everything.
+    if let Some(v) = &flags.format {
+        s.output.format = Some(parse_format(v, "--format")?);
+    }
+    if flags.no_color {
+        s.output.color = ColorChoice::Never;
+    } else if let Some(v) = &flags.color {
+        s.output.color = parse_color(v, "--color")?;
+    }
+    if flags.quiet {
+        s.output.quiet = true;
+    }
+    if let Some(t) = flags.timeout {
+        s.network.timeout = t;
+    }
+    if flags.no_verify_tls {
+        s.network.verify_tls = false;
+    }
+    if let Some(d) = &flags.cache_dir {
+        s.cache.location = Some(d.clone());
+    }
+
+    // Per-run values.
+    let data_dir = env.rex_data_dir();
+    let rt = &mut s.runtime;
+    // Seed 2.9: REX_REGISTRY is a default below the configured current registry.
+    rt.registry = flags.registry.clone().or_else(|| {
+        if s.registries.current.is_none() {
+            env.get("REX_REGISTRY").map(str::to_owned)
+        } else {
+            None
+        }
+    });
+    rt.no_cache = flags.no_cache || env.is_true("REX_NO_CACHE");
+    rt.verbose = flags.verbose;
+    rt.config_file = file;
+    rt.cache_dir = s.cache.location.clone().or_else(|| env.rex_cache_home());
+    rt.state_dir = env.state_home().map(|d| d.join("rex"));
+    rt.credentials = credential_sources(env, data_dir.as_deref());
+    rt.data_dir = data_dir;
+    Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn flags() -> GlobalFlags {
+        GlobalFlags::default()
+    }
+
+    #[test]
+    fn flags_beat_env_beat_file_beat_defaults() {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = dir.path().join("config.toml");
+        std::fs::write(
+            &cfg,
+            "[network]\ntimeout = 10\nverify_tls = true\n[output]\nformat = \"yaml\"\n",
+        )
+        .unwrap();
+        let cfg_s = cfg.to_string_lossy().into_owned();
+        let env = Environment::from_pairs(&[
+            ("REX_CONFIG", &cfg_s),
+            ("HOME", "/home/u"),
+            ("REX_TIMEOUT", "20"),
+        ]);
+        let s = resolve(&flags(), &env).unwrap();
+        assert_eq!(s.network.timeout, 20, "env beats file");
+        assert_eq!(
+            s.output.format,
+            Some(OutputFormat::Yaml),
+            "file beats default"
+        );
+        let f = GlobalFlags {
+            timeout: Some(40),
+            format: Some("json".into()),
+            ..flags()
+        };
+        let s = resolve(&f, &env).unwrap();
+        assert_eq!(s.network.timeout, 40, "flag beats env");
+        assert_eq!(s.output.format, Some(OutputFormat::Json));
+    }
+
+    #[test]
+    fn xdg_paths_and_credentials_come_from_the_environment() {
+        let env = Environment::from_pairs(&[
+            ("HOME", "/home/u"),
+            ("XDG_DATA_HOME", "/data"),
+            ("XDG_CACHE_HOME", "relative/ignored"),
+            ("DOCKER_CONFIG", "/dc"),
+            ("REGISTRY_AUTH_FILE", "/auth.json"),
+            ("PATH", "/bin:/usr/bin"),
+            ("HTTPS_PROXY", "http://proxy:3128"),
+        ]);
+        let s = resolve(&flags(), &env).unwrap();
+        assert_eq!(s.runtime.data_dir, Some(PathBuf::from("/data/rex")));
+        assert_eq!(
+            s.runtime.cache_dir,
+            Some(PathBuf::from("/home/u/.cache/rex"))
+        );
+        assert_eq!(
+            s.runtime.config_file,
+            Some(PathBuf::from("/home/u/.config/rex/config.toml"))
+        );
+        assert_eq!(
+            s.runtime.credentials.docker_config,
+            Some(PathBuf::from("/dc/config.json"))
+        );
+        assert_eq!(
+            s.runtime.credentials.podman_auth[0],
+            PathBuf::from("/auth.json")
+        );
+        assert_eq!(s.runtime.credentials.helper_path.len(), 2);
+        assert_eq!(s.network.proxy.https.as_deref(), Some("http://proxy:3128"));
+    }
+
+    #[test]
+    fn no_color_beats_rex_color_but_not_the_flag() {
+        let env = Environment::from_pairs(&[("NO_COLOR", "1"), ("REX_COLOR", "always")]);
+        assert_eq!(
+            resolve(&flags(), &env).unwrap().output.color,
+            ColorChoice::Never
+        );
+        let f = GlobalFlags {
+            color: Some("always".into()),
+            ..flags()
+        };
+        assert_eq!(resolve(&f, &env).unwrap().output.color, ColorChoice::Always);
+    }
+
+    #[test]
+    fn bad_values_are_config_errors() {
+        let env = Environment::from_pairs(&[("REX_TIMEOUT", "soon")]);
+        assert_eq!(resolve(&flags(), &env).unwrap_err().kind, ErrorKind::Config);
+        let f = GlobalFlags {
+            config: Some(PathBuf::from("/nonexistent/rex.toml")),
+            ..flags()
+        };
+        assert_eq!(
+            resolve(&f, &Environment::default()).unwrap_err().kind,
+            ErrorKind::Config
+        );
+    }
+}

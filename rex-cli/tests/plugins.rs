@@ -1,0 +1,590 @@
+//! External plugins through the real `rex` binary: discovery, help, dispatch, logging,
+//! panics, incompatible and unsafe plugins, the description cache, Ctrl+C, and a real
+//! `docker-registry` reached from a plugin.
+
+mod common;
+
+use common::*;
+use std::os::unix::fs::PermissionsExt;
+use std::time::{Duration, Instant};
+
+#[test]
+fn help_lists_builtin_host_and_external_commands() {
+    let sb = Sandbox::new();
+    sb.add_plugin(&hello_vendor_so(), "librex_plugin_hello_vendor.so");
+    let help = sb.run(&["--help"]).ok();
+    let cmds = help_commands(&help.stdout);
+    for c in ["acme", "completions", "plugin", "version"] {
+        assert!(
+            cmds.contains(&c.to_owned()),
+            "{c} missing from help:\n{}",
+            help.stdout
+        );
+    }
+    let mut sorted = cmds.clone();
+    sorted.retain(|c| c != "help");
+    let mut expect = sorted.clone();
+    expect.sort();
+    assert_eq!(
+        sorted, expect,
+        "commands are listed in a stable, sorted order"
+    );
+    // Every built-in compiled into this rex shows its commands too.
+    let list = sb.run(&["-f", "json", "plugin", "list"]).ok().json();
+    for p in list.as_array().unwrap() {
+        if p["source"] == "built-in" {
+            for c in p["commands"].as_array().unwrap() {
+                assert!(
+                    cmds.contains(&c.as_str().unwrap().to_owned()),
+                    "built-in command {c} missing"
+                );
+            }
+        }
+    }
+    assert!(
+        help.stderr.is_empty(),
+        "no warnings expected: {}",
+        help.stderr
+    );
+    // Plugin subcommand help comes from its manifest; hidden commands stay hidden.
+    let sub = sb.run(&["acme", "--help"]).ok();
+    assert!(
+        sub.stdout.contains("ping") && sub.stdout.contains("repos"),
+        "{}",
+        sub.stdout
+    );
+    assert!(
+        !sub.stdout.contains("panic"),
+        "hidden command shown: {}",
+        sub.stdout
+    );
+}
+
+#[test]
+fn external_plugin_runs_with_parsed_arguments_in_every_format() {
+    let sb = Sandbox::new();
+    sb.add_plugin(&hello_vendor_so(), "librex_plugin_hello_vendor.so");
+    let json = sb
+        .run(&[
+            "-f", "json", "acme", "echo", "hello", "world", "--upper", "--times", "2",
+        ])
+        .ok();
+    let v = json.json();
+    assert_eq!(
+        v["lines"],
+        serde_json::json!(["HELLO WORLD", "HELLO WORLD"])
+    );
+    assert!(
+        json.stderr.is_empty(),
+        "json output must not come with prose: {}",
+        json.stderr
+    );
+    // Piped without --format: yaml.
+    let yaml = sb.run(&["acme", "echo", "hi"]).ok();
+    assert!(yaml.stdout.starts_with("words:\n- hi\n"), "{}", yaml.stdout);
+    // Pretty: the plugin's layout.
+    let pretty = sb
+        .run(&["-f", "pretty", "acme", "echo", "hi", "there"])
+        .ok();
+    assert_eq!(pretty.stdout, "hi there\n");
+    // Global options are accepted after the subcommand too.
+    let after = sb.run(&["acme", "echo", "x", "-f", "json"]).ok();
+    assert_eq!(after.json()["words"], serde_json::json!(["x"]));
+}
+
+#[test]
+fn incompatible_and_corrupt_plugins_are_diagnosed_and_the_rest_works() {
+    let sb = Sandbox::new();
+    sb.add_plugin(&hello_vendor_so(), "librex_plugin_hello_vendor.so");
+    sb.add_plugin(&bad_api_so(), "libfuture.so");
+    std::fs::write(
+        sb.plugin_dir().join("libcorrupt.so"),
+        b"\x7fELF but not really a library",
+    )
+    .unwrap();
+    std::fs::write(sb.plugin_dir().join("libgarbage.so"), b"garbage").unwrap();
+
+    let help = sb.run(&["--help"]).ok();
+    assert!(
+        help_commands(&help.stdout).contains(&"acme".to_owned()),
+        "{}",
+        help.stdout
+    );
+    assert!(!help.stdout.contains("future"), "{}", help.stdout);
+    let lines: Vec<&str> = help.stderr.lines().collect();
+    let future = lines
+        .iter()
+        .find(|l| l.contains("'future'"))
+        .expect(&help.stderr);
+    assert!(
+        future.contains("2.0") && future.contains("1.0") && future.contains("upgrade rex"),
+        "{future}"
+    );
+    let corrupt = lines
+        .iter()
+        .find(|l| l.contains("'corrupt'"))
+        .expect(&help.stderr);
+    assert!(
+        corrupt.contains("cannot be loaded as a shared library"),
+        "{corrupt}"
+    );
+    let garbage = lines
+        .iter()
+        .find(|l| l.contains("'garbage'"))
+        .expect(&help.stderr);
+    assert!(garbage.contains("not a shared library"), "{garbage}");
+    assert_eq!(
+        lines.len(),
+        3,
+        "one line per broken plugin:\n{}",
+        help.stderr
+    );
+
+    // The working plugin still runs, and `plugin list` reports the broken ones.
+    sb.run(&["acme", "echo", "ok"]).ok();
+    let list = sb.run(&["-f", "json", "plugin", "list"]).ok().json();
+    let status = |name: &str| {
+        list.as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .map(|p| p["status"].as_str().unwrap().to_owned())
+    };
+    assert_eq!(status("acme").as_deref(), Some("ok"));
+    assert_eq!(status("future").as_deref(), Some("incompatible"));
+    assert_eq!(status("corrupt").as_deref(), Some("incompatible"));
+    // -q silences the warnings.
+    assert!(sb.run(&["-q", "version"]).ok().stderr.is_empty());
+}
+
+#[test]
+fn panicking_plugin_is_an_error_exit_not_an_abort() {
+    let sb = Sandbox::new();
+    sb.add_plugin(&hello_vendor_so(), "librex_plugin_hello_vendor.so");
+    let r = sb.run(&["--color", "never", "acme", "panic"]).code(1);
+    assert!(r.stderr.contains("plugin 'acme' panicked"), "{}", r.stderr);
+    assert!(r.stderr.contains("on purpose"), "{}", r.stderr);
+    assert!(r.stdout.is_empty());
+    // The process is still usable afterwards: another command in a new run works.
+    sb.run(&["acme", "echo", "alive"]).ok();
+}
+
+#[test]
+fn plugin_logs_are_forwarded_at_debug_verbosity() {
+    let sb = Sandbox::new();
+    sb.add_plugin(&hello_vendor_so(), "librex_plugin_hello_vendor.so");
+    let quiet = sb.run(&["acme", "echo", "hi"]).ok();
+    assert!(
+        !quiet.stderr.contains("acme plugin invoked"),
+        "{}",
+        quiet.stderr
+    );
+    let vv = sb.run(&["-vv", "acme", "echo", "hi"]).ok();
+    let line = vv
+        .stderr
+        .lines()
+        .find(|l| l.contains("acme plugin invoked"))
+        .unwrap_or_else(|| panic!("plugin log missing:\n{}", vv.stderr));
+    assert!(
+        line.contains("rex_plugin_hello_vendor"),
+        "the plugin's own target is kept: {line}"
+    );
+    assert!(line.contains("DEBUG"), "{line}");
+    // -v (info) does not show debug events from the plugin.
+    let v = sb.run(&["-v", "acme", "echo", "hi"]).ok();
+    assert!(!v.stderr.contains("acme plugin invoked"), "{}", v.stderr);
+    // RUST_LOG overrides -v.
+    let r = Run::from(
+        sb.cmd()
+            .env("RUST_LOG", "rex::plugin=debug")
+            .args(["acme", "echo", "hi"])
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    assert!(r.stderr.contains("acme plugin invoked"), "{}", r.stderr);
+}
+
+#[test]
+fn no_plugins_gives_the_bare_core_without_describing_anything() {
+    let sb = Sandbox::new();
+    sb.add_plugin(&hello_vendor_so(), "librex_plugin_hello_vendor.so");
+    let help = sb.run(&["--no-plugins", "--help"]).ok();
+    assert!(
+        !help_commands(&help.stdout).contains(&"acme".to_owned()),
+        "{}",
+        help.stdout
+    );
+    assert!(help_commands(&help.stdout).contains(&"version".to_owned()));
+    assert!(
+        !sb.path("cache/rex/plugin-descriptions.json").exists(),
+        "--no-plugins must not even describe plugins"
+    );
+    let env = Run::from(
+        sb.cmd()
+            .env("REX_NO_PLUGINS", "1")
+            .args(["acme", "echo", "x"])
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(
+        env.code, 2,
+        "acme is unknown without plugins: {}",
+        env.stderr
+    );
+    sb.run(&["--no-plugins", "version"]).ok();
+    // And with plugins back on, it is there again.
+    sb.run(&["acme", "echo", "x"]).ok();
+}
+
+#[test]
+fn group_writable_plugins_and_directories_are_refused() {
+    let sb = Sandbox::new();
+    let so = sb.add_plugin(&hello_vendor_so(), "librex_plugin_hello_vendor.so");
+    std::fs::set_permissions(&so, std::fs::Permissions::from_mode(0o664)).unwrap();
+    let r = sb.run(&["--help"]).ok();
+    assert!(
+        !help_commands(&r.stdout).contains(&"acme".to_owned()),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr.contains("writable by group or others") && r.stderr.contains("chmod go-w"),
+        "{}",
+        r.stderr
+    );
+    sb.run(&["acme", "echo", "x"]).code(2);
+
+    std::fs::set_permissions(&so, std::fs::Permissions::from_mode(0o644)).unwrap();
+    sb.run(&["acme", "echo", "x"]).ok();
+
+    std::fs::set_permissions(sb.plugin_dir(), std::fs::Permissions::from_mode(0o775)).unwrap();
+    let r = sb.run(&["--help"]).ok();
+    assert!(
+        r.stderr.contains("ignoring plugin directory"),
+        "{}",
+        r.stderr
+    );
+    assert!(!help_commands(&r.stdout).contains(&"acme".to_owned()));
+}
+
+#[test]
+fn descriptions_are_cached_so_later_runs_do_not_load_plugins() {
+    let sb = Sandbox::new();
+    let so = sb.add_plugin(&hello_vendor_so(), "librex_plugin_hello_vendor.so");
+    let first = sb.run(&["-vv", "--help"]).ok();
+    assert!(
+        first.stderr.contains("described plugin"),
+        "{}",
+        first.stderr
+    );
+    let cache: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(sb.path("cache/rex/plugin-descriptions.json")).unwrap(),
+    )
+    .unwrap();
+    let entry = &cache["entries"][so.to_str().unwrap()];
+    assert_eq!(entry["manifest"]["name"], "acme");
+    assert_eq!(entry["sha256"].as_str().unwrap().len(), 64);
+
+    let second = sb.run(&["-vv", "--help"]).ok();
+    assert!(
+        !second.stderr.contains("described plugin"),
+        "{}",
+        second.stderr
+    );
+    assert!(
+        !second.stderr.contains("loaded plugin"),
+        "--help must not dlopen: {}",
+        second.stderr
+    );
+    let comp = sb.run(&["-vv", "completions", "bash"]).ok();
+    assert!(!comp.stderr.contains("loaded plugin") && !comp.stderr.contains("described plugin"));
+    // Running a plugin command loads exactly that plugin.
+    let run = sb.run(&["-vv", "acme", "echo", "x"]).ok();
+    assert_eq!(
+        run.stderr.matches("loaded plugin").count(),
+        1,
+        "{}",
+        run.stderr
+    );
+
+    // A changed file is described again (size/mtime/inode no longer match).
+    std::fs::remove_file(&so).unwrap();
+    sb.add_plugin(&hello_vendor_so(), "librex_plugin_hello_vendor.so");
+    let after = sb.run(&["-vv", "--help"]).ok();
+    assert!(
+        after.stderr.contains("described plugin"),
+        "{}",
+        after.stderr
+    );
+}
+
+#[test]
+fn renamed_copies_are_separate_plugins() {
+    let sb = Sandbox::new();
+    sb.add_plugin(&hello_vendor_so(), "librex_plugin_hello_vendor.so");
+    sb.add_plugin(&hello_vendor_so(), "libacme2.so");
+    let help = sb.run(&["--help"]).ok();
+    let cmds = help_commands(&help.stdout);
+    assert!(
+        cmds.contains(&"acme".into()) && cmds.contains(&"acme2".into()),
+        "{}",
+        help.stdout
+    );
+    let v = sb.run(&["-f", "json", "acme2", "echo", "two"]).ok().json();
+    assert_eq!(v["words"], serde_json::json!(["two"]));
+}
+
+#[test]
+fn name_collisions_are_warned_and_the_first_plugin_wins() {
+    let sb = Sandbox::new();
+    // Same plugin twice: second directory in REX_PLUGIN_PATH loses.
+    sb.add_plugin(&hello_vendor_so(), "librex_plugin_hello_vendor.so");
+    let other = sb.path("other");
+    std::fs::create_dir_all(&other).unwrap();
+    std::fs::set_permissions(&other, std::fs::Permissions::from_mode(0o755)).unwrap();
+    std::fs::copy(
+        hello_vendor_so(),
+        other.join("librex_plugin_hello_vendor.so"),
+    )
+    .unwrap();
+    let path = format!("{}:{}", sb.plugin_dir().display(), other.display());
+    let r = Run::from(
+        sb.cmd()
+            .env("REX_PLUGIN_PATH", &path)
+            .args(["--help"])
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    assert!(
+        r.stderr.contains("another plugin named 'acme'"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        help_commands(&r.stdout)
+            .iter()
+            .filter(|c| *c == "acme")
+            .count(),
+        1
+    );
+    // A plugin cannot take over a host command: `version` still belongs to rex.
+    let v = Run::from(
+        sb.cmd()
+            .env("REX_PLUGIN_PATH", &path)
+            .args(["-q", "-f", "json", "version"])
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    assert_eq!(v.json()["version"], env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn ctrl_c_cancels_the_plugin_and_exits_130() {
+    let sb = Sandbox::new();
+    sb.add_plugin(&hello_vendor_so(), "librex_plugin_hello_vendor.so");
+    let mut child = sb
+        .cmd()
+        .args(["acme", "wait", "--seconds", "30"])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Give it time to load the plugin and start waiting.
+    std::thread::sleep(Duration::from_millis(700));
+    let started = Instant::now();
+    // SAFETY: sending a signal to our own child.
+    unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "took {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(130),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stderr).contains("interrupted"));
+}
+
+#[test]
+fn plugin_errors_map_to_exit_codes() {
+    let sb = Sandbox::new();
+    sb.add_plugin(&hello_vendor_so(), "librex_plugin_hello_vendor.so");
+    // Nothing listens on port 1: a network error, exit 3.
+    let r = sb
+        .run(&["--color", "never", "-r", "127.0.0.1:1", "acme", "ping"])
+        .code(3);
+    assert!(
+        r.stderr.contains("cannot reach 127.0.0.1:1"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("help:"), "hint shown: {}", r.stderr);
+}
+
+/// A real registry, reached by the external plugin with the settings rex resolved.
+#[test]
+fn external_plugin_reaches_a_real_registry() {
+    let Some(reg) = Registry::start() else {
+        panic!("docker-registry could not be started (is /usr/bin/docker-registry installed?)");
+    };
+    let sb = Sandbox::new();
+    sb.add_plugin(&hello_vendor_so(), "librex_plugin_hello_vendor.so");
+    let ping = sb
+        .run(&["-f", "json", "-r", &reg.addr, "acme", "ping"])
+        .ok()
+        .json();
+    assert_eq!(ping["reachable"], true, "{ping}");
+    assert_eq!(ping["registry"], reg.addr.as_str());
+    // REX_REGISTRY is used when no flag is given; --timeout reaches the plugin.
+    let r = Run::from(
+        sb.cmd()
+            .env("REX_REGISTRY", &reg.addr)
+            .args(["-f", "json", "--timeout", "7", "acme", "ping"])
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    assert_eq!(r.json()["timeout_secs"], 7);
+    reg.push_empty_image("team/app");
+    let repos = sb
+        .run(&["-f", "json", "-r", &reg.addr, "acme", "repos"])
+        .ok()
+        .json();
+    assert_eq!(
+        repos["repositories"],
+        serde_json::json!(["team/app"]),
+        "{repos}"
+    );
+}
+
+/// A throwaway `docker-registry` on a free port (the shared harness is not a dependency
+/// of this crate's tests yet).
+struct Registry {
+    child: std::process::Child,
+    addr: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Registry {
+    fn start() -> Option<Registry> {
+        let dir = tempfile::tempdir().ok()?;
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .ok()?
+            .local_addr()
+            .ok()?
+            .port();
+        let addr = format!("127.0.0.1:{port}");
+        let config = dir.path().join("config.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
+                dir.path().join("data").display()
+            ),
+        )
+        .ok()?;
+        let child = std::process::Command::new("docker-registry")
+            .args(["serve", config.to_str()?])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .ok()?;
+        let reg = Registry {
+            child,
+            addr,
+            _dir: dir,
+        };
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while Instant::now() < deadline {
+            if std::net::TcpStream::connect(&reg.addr).is_ok() {
+                return Some(reg);
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        None
+    }
+
+    fn http(&self, method: &str, path: &str, content_type: &str, body: &[u8]) -> (u16, String) {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&self.addr).unwrap();
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            self.addr,
+            body.len()
+        );
+        s.write_all(head.as_bytes()).unwrap();
+        s.write_all(body).unwrap();
+        let mut resp = String::new();
+        s.read_to_string(&mut resp).unwrap();
+        let status = resp.split_whitespace().nth(1).unwrap().parse().unwrap();
+        (status, resp)
+    }
+
+    fn upload_blob(&self, repo: &str, data: &[u8]) -> String {
+        use sha2::Digest;
+        let digest = format!("sha256:{}", hex::encode(sha2::Sha256::digest(data)));
+        let (status, resp) = self.http(
+            "POST",
+            &format!("/v2/{repo}/blobs/uploads/"),
+            "application/octet-stream",
+            b"",
+        );
+        assert_eq!(status, 202, "{resp}");
+        let location = resp
+            .lines()
+            .find_map(|l| {
+                l.strip_prefix("Location: ")
+                    .or_else(|| l.strip_prefix("location: "))
+            })
+            .unwrap()
+            .trim()
+            .to_owned();
+        let path = location
+            .split_once(&self.addr)
+            .map(|(_, p)| p.to_owned())
+            .unwrap_or(location);
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let (status, resp) = self.http(
+            "PUT",
+            &format!("{path}{sep}digest={digest}"),
+            "application/octet-stream",
+            data,
+        );
+        assert_eq!(status, 201, "{resp}");
+        digest
+    }
+
+    /// Push a minimal OCI image (empty config, no layers) as `repo:latest`.
+    fn push_empty_image(&self, repo: &str) {
+        let config = b"{}";
+        let digest = self.upload_blob(repo, config);
+        let manifest = serde_json::json!({
+            "schemaVersion": 2,
+            "mediaType": "application/vnd.oci.image.manifest.v1+json",
+            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest, "size": config.len()},
+            "layers": []
+        })
+        .to_string();
+        let (status, resp) = self.http(
+            "PUT",
+            &format!("/v2/{repo}/manifests/latest"),
+            "application/vnd.oci.image.manifest.v1+json",
+            manifest.as_bytes(),
+        );
+        assert_eq!(status, 201, "{resp}");
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
