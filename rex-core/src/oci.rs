@@ -235,11 +235,22 @@ impl Platform {
         if arch != sel_arch {
             return false;
         }
-        match (&sel_variant, &variant) {
-            (None, _) => true,
-            (Some(want), Some(have)) => want == have,
-            (Some(_), None) => false,
+        if selector.variant.is_none() {
+            // `linux/arm` matches any arm; `find_platform` prefers the default variant.
+            return true;
         }
+        sel_variant == variant
+    }
+
+    /// Like [`Platform::matches`], but a selector without variant only matches the
+    /// architecture's default variant (arm64 → v8, arm → v7, amd64 → none).
+    pub fn matches_exactly(&self, selector: &PlatformSelector) -> bool {
+        if !self.matches(selector) {
+            return false;
+        }
+        let (_, variant) = normalize_arch(&self.architecture, self.variant.as_deref());
+        let (_, sel_variant) = normalize_arch(&selector.architecture, selector.variant.as_deref());
+        variant == sel_variant
     }
 }
 
@@ -378,10 +389,27 @@ impl ImageIndex {
         self.manifests.iter().filter(|d| !d.is_attestation())
     }
 
-    /// The first entry matching `selector` (attestations never match).
+    /// The entry for `selector`: the first exact match (default variant when the selector
+    /// names none), else the first entry of that os/arch. Attestations never match.
     pub fn find_platform(&self, selector: &PlatformSelector) -> Option<&Descriptor> {
-        self.platform_manifests()
-            .find(|d| d.platform.as_ref().is_some_and(|p| p.matches(selector)))
+        let mut candidates = self
+            .platform_manifests()
+            .filter(|d| d.platform.as_ref().is_some_and(|p| p.matches(selector)));
+        let first = candidates.next()?;
+        if first
+            .platform
+            .as_ref()
+            .is_some_and(|p| p.matches_exactly(selector))
+        {
+            return Some(first);
+        }
+        candidates
+            .find(|d| {
+                d.platform
+                    .as_ref()
+                    .is_some_and(|p| p.matches_exactly(selector))
+            })
+            .or(Some(first))
     }
 }
 
@@ -428,6 +456,13 @@ fn schema1_error() -> Error {
     )
 }
 
+impl<'de> Deserialize<'de> for Manifest {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> std::result::Result<Self, D::Error> {
+        let value = serde_json::Value::deserialize(d)?;
+        Manifest::from_json(value, None).map_err(|e| serde::de::Error::custom(e.message()))
+    }
+}
+
 impl Manifest {
     /// Parse a manifest body. The kind comes from `content_type` (parameters ignored), then
     /// the document's `mediaType`, then its shape (`manifests` = index, `config` +
@@ -435,6 +470,11 @@ impl Manifest {
     pub fn parse(bytes: &[u8], content_type: Option<&str>) -> Result<Manifest> {
         let value: serde_json::Value = serde_json::from_slice(bytes)
             .map_err(|e| Error::general(format!("the manifest is not valid JSON: {e}")))?;
+        Self::from_json(value, content_type)
+    }
+
+    /// Like [`Manifest::parse`], from an already parsed JSON document.
+    pub fn from_json(value: serde_json::Value, content_type: Option<&str>) -> Result<Manifest> {
         let Some(obj) = value.as_object() else {
             return Err(Error::general("the manifest is not a JSON object"));
         };
