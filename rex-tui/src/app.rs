@@ -204,7 +204,10 @@ impl<T: AsRef<str>> ListView<T> {
             filter::filter_into(&query, &self.items, None, &mut self.visible);
         }
         self.query = query;
-        self.select_key(key.as_deref());
+        match filter::best_match(&self.query, &self.items, &self.visible) {
+            Some(best) if !self.query.is_empty() => self.selected = best,
+            _ => self.select_key(key.as_deref()),
+        }
     }
 
     fn select_key(&mut self, key: Option<&str>) {

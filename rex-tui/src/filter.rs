@@ -111,15 +111,34 @@ pub fn match_indices(query: &Query, item: &str) -> Option<Vec<u32>> {
     if query.is_empty() {
         return Some(Vec::new());
     }
-    let chars: Vec<char> = item.chars().map(|c| query.fold(c)).collect();
-    let q = &query.chars;
+    if let (Some(q), true) = (&query.ascii, item.is_ascii()) {
+        // Bytes are chars here: no per-item char buffer.
+        let fold = |b: u8| {
+            if query.case_sensitive {
+                b
+            } else {
+                b.to_ascii_lowercase()
+            }
+        };
+        return window_indices(item.as_bytes(), q, fold);
+    }
+    let chars: Vec<char> = item.chars().collect();
+    window_indices(&chars, &query.chars, |c| query.fold(c))
+}
+
+/// Shortest-window alignment shared by the byte and char paths.
+fn window_indices<T: Copy + PartialEq>(
+    hay: &[T],
+    needle: &[T],
+    fold: impl Fn(T) -> T,
+) -> Option<Vec<u32>> {
     // Forward: where does the first complete match end?
     let mut qi = 0;
     let mut end = None;
-    for (i, &c) in chars.iter().enumerate() {
-        if c == q[qi] {
+    for (i, &c) in hay.iter().enumerate() {
+        if fold(c) == needle[qi] {
             qi += 1;
-            if qi == q.len() {
+            if qi == needle.len() {
                 end = Some(i);
                 break;
             }
@@ -127,10 +146,10 @@ pub fn match_indices(query: &Query, item: &str) -> Option<Vec<u32>> {
     }
     let end = end?;
     // Backward from the end: the latest start that still matches.
-    let mut qi = q.len();
+    let mut qi = needle.len();
     let mut start = end;
     for i in (0..=end).rev() {
-        if chars[i] == q[qi - 1] {
+        if fold(hay[i]) == needle[qi - 1] {
             qi -= 1;
             if qi == 0 {
                 start = i;
@@ -138,15 +157,89 @@ pub fn match_indices(query: &Query, item: &str) -> Option<Vec<u32>> {
             }
         }
     }
-    let mut out = Vec::with_capacity(q.len());
+    let mut out = Vec::with_capacity(needle.len());
     let mut qi = 0;
-    for (i, &c) in chars.iter().enumerate().take(end + 1).skip(start) {
-        if qi < q.len() && c == q[qi] {
+    for (i, &c) in hay.iter().enumerate().take(end + 1).skip(start) {
+        if qi < needle.len() && fold(c) == needle[qi] {
             out.push(i as u32);
             qi += 1;
         }
     }
     Some(out)
+}
+
+/// How good a match is for choosing the selection, higher is better: exact (5), prefix of
+/// the last `/` segment (4), prefix (3), substring of the last segment (2), substring (1),
+/// scattered (0). The list keeps its order; the cursor goes to the best match so Enter
+/// opens what was typed.
+pub fn rank(query: &Query, item: &str) -> u8 {
+    if query.is_empty() {
+        return 0;
+    }
+    let seg_start = item.rfind('/').map_or(0, |i| i + 1);
+    if let (Some(q), true) = (&query.ascii, item.is_ascii()) {
+        let fold = |b: u8| {
+            if query.case_sensitive {
+                b
+            } else {
+                b.to_ascii_lowercase()
+            }
+        };
+        let hay = item.as_bytes();
+        let eq = |h: &[u8]| h.iter().zip(q).all(|(&a, &b)| fold(a) == b);
+        let find = |h: &[u8]| {
+            let first = q[0];
+            (0..(h.len() + 1).saturating_sub(q.len()))
+                .find(|&i| fold(h[i]) == first && eq(&h[i..i + q.len()]))
+        };
+        // One scan for the first occurrence decides most cases.
+        let Some(at) = find(hay) else { return 0 };
+        let seg_prefix = hay.len() - seg_start >= q.len() && eq(&hay[seg_start..]);
+        let seg_sub = at >= seg_start || seg_prefix || find(&hay[seg_start..]).is_some();
+        return tier(hay.len() == q.len(), seg_prefix, at == 0, seg_sub, true);
+    }
+    let folded: String = item.chars().map(|c| query.fold(c)).collect();
+    let q: String = query.chars.iter().collect();
+    let seg = folded.rfind('/').map_or(0, |i| i + 1);
+    tier(
+        folded == q,
+        folded[seg..].starts_with(&q),
+        folded.starts_with(&q),
+        folded[seg..].contains(&q),
+        folded.contains(&q),
+    )
+}
+
+fn tier(exact: bool, seg_prefix: bool, prefix: bool, seg_sub: bool, sub: bool) -> u8 {
+    match () {
+        _ if exact => 5,
+        _ if seg_prefix => 4,
+        _ if prefix => 3,
+        _ if seg_sub => 2,
+        _ if sub => 1,
+        _ => 0,
+    }
+}
+
+/// Position in `visible` of the best match by [`rank`]; ties go to the shorter name, then
+/// the earlier position.
+pub fn best_match<S: AsRef<str>>(query: &Query, items: &[S], visible: &[usize]) -> Option<usize> {
+    let mut best: Option<(u8, std::cmp::Reverse<usize>, usize)> = None;
+    for (pos, &i) in visible.iter().enumerate() {
+        let item = items[i].as_ref();
+        let key = (rank(query, item), std::cmp::Reverse(item.len()), pos);
+        let better = match best {
+            None => true,
+            Some(b) => (key.0, key.1) > (b.0, b.1),
+        };
+        if better {
+            best = Some(key);
+            if key.0 == 5 {
+                break;
+            }
+        }
+    }
+    best.map(|(_, _, pos)| pos)
 }
 
 /// Filter `items` by `query`: indices of matching items (in item order) with the char
@@ -156,6 +249,7 @@ pub fn filter<S: AsRef<str>>(query: &str, items: &[S]) -> Vec<(usize, Vec<u32>)>
     items
         .iter()
         .enumerate()
+        .filter(|(_, item)| query.matches(item.as_ref()))
         .filter_map(|(i, item)| match_indices(&query, item.as_ref()).map(|ix| (i, ix)))
         .collect()
 }
@@ -224,6 +318,28 @@ mod tests {
             match_indices(&Query::new(""), "x").unwrap(),
             Vec::<u32>::new()
         );
+    }
+
+    #[test]
+    fn best_match_prefers_exact_then_segment_prefix() {
+        let items = [
+            "team14/service-114",
+            "team1/service-1x",
+            "team1/service-1",
+            "libssw/libssw0",
+            "openssl/libssl3",
+        ];
+        let all: Vec<usize> = (0..items.len()).collect();
+        let best = |q: &str| best_match(&Query::new(q), &items, &all).map(|p| items[p]);
+        assert_eq!(best("team1/service-1"), Some("team1/service-1"));
+        assert_eq!(best("libssl"), Some("openssl/libssl3"));
+        assert_eq!(
+            best("service-1"),
+            Some("team1/service-1"),
+            "shorter wins a tie"
+        );
+        assert_eq!(rank(&Query::new("über"), "x/Über-app"), 4);
+        assert_eq!(rank(&Query::new("sv1"), "team1/service-1"), 0);
     }
 
     #[test]

@@ -287,6 +287,31 @@ fn filter_narrows_highlights_and_esc_clears() {
 }
 
 #[test]
+fn typing_selects_the_best_match_and_keeps_the_order() {
+    let mut h = harness();
+    h.key(KeyCode::Down);
+    h.key(KeyCode::Enter);
+    h.settle();
+    h.key(KeyCode::Char('/'));
+    h.type_str("proxy");
+    assert_eq!(visible_names(&h), ["team/nginx-proxy"]);
+    for _ in 0..5 {
+        h.key(KeyCode::Backspace);
+    }
+    h.type_str("ap");
+    // Order stays alphabetical; the cursor sits on the segment-prefix match.
+    assert_eq!(
+        visible_names(&h),
+        ["library/alpine", "team/api-gateway", "team/nginx-proxy"]
+    );
+    assert!(matches!(h.app.top(), Screen::Repositories(r) if r.list.selected == 1));
+    // Clearing the filter keeps the item that was selected.
+    h.key(KeyCode::Esc);
+    assert!(matches!(h.app.top(), Screen::Repositories(r)
+        if r.list.selected_item().map(String::as_str) == Some("team/api-gateway")));
+}
+
+#[test]
 fn filter_match_indices_are_highlighted() {
     let mut h = harness();
     h.key(KeyCode::Down);
