@@ -1,0 +1,334 @@
+//! In-process token server for `auth: token` registries.
+//!
+//! `GET /token?service=..&scope=..&scope=..` (optionally with Basic credentials) or
+//! `POST /token` with an OAuth2 password-grant form. Returns `token` and `access_token`
+//! (ES256 JWT, `kid` = libtrust key ID), `expires_in`, `issued_at`.
+//!
+//! Grants: configured users get `pull` on every repository and `*` on `registry:catalog`;
+//! the harness admin (used by fixture pushes) gets every action asked for; anonymous
+//! requests get `pull` only when `allow_anonymous`, otherwise `401`. Unknown user or wrong
+//! password: `401`.
+
+use std::sync::atomic::{AtomicI64, AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use base64::Engine;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde::Serialize;
+use serde_json::json;
+
+use crate::http::{Handler, Reply, Request, Response, Server};
+use crate::registry::Credentials;
+
+/// The `service` the registry is configured with (the JWT `aud`).
+pub const SERVICE: &str = "rex-test-registry";
+/// The `issuer` the registry is configured with (the JWT `iss`).
+pub const ISSUER: &str = "rex-test-issuer";
+
+/// One access entry of a token (`access` claim).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Access {
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub name: String,
+    pub actions: Vec<String>,
+}
+
+/// What the token server saw and answered, for assertions.
+#[derive(Clone, Debug)]
+pub struct TokenRequest {
+    pub method: String,
+    /// User from Basic credentials or the password-grant form; `None` when anonymous.
+    pub user: Option<String>,
+    pub scopes: Vec<String>,
+    pub service: Option<String>,
+    pub status: u16,
+    pub granted: Vec<Access>,
+}
+
+struct State {
+    users: Vec<Credentials>,
+    admin: Credentials,
+    allow_anonymous: bool,
+    expires_in: AtomicU64,
+    exp_offset: AtomicI64,
+    count: AtomicUsize,
+    log: Mutex<Vec<TokenRequest>>,
+    key: EncodingKey,
+    kid: String,
+}
+
+/// A running token server. Stops when dropped.
+pub struct TokenServer {
+    server: Server,
+    state: Arc<State>,
+}
+
+#[derive(Serialize)]
+struct Claims<'a> {
+    iss: &'a str,
+    sub: &'a str,
+    aud: &'a str,
+    exp: i64,
+    nbf: i64,
+    iat: i64,
+    jti: String,
+    access: &'a [Access],
+}
+
+impl TokenServer {
+    pub(crate) fn start(
+        users: Vec<Credentials>,
+        admin: Credentials,
+        allow_anonymous: bool,
+        expires_in: u64,
+    ) -> anyhow::Result<Self> {
+        let key = crate::pki::token_key();
+        let state = Arc::new(State {
+            users,
+            admin,
+            allow_anonymous,
+            expires_in: AtomicU64::new(expires_in),
+            exp_offset: AtomicI64::new(0),
+            count: AtomicUsize::new(0),
+            log: Mutex::new(Vec::new()),
+            key: EncodingKey::from_ec_pem(key.private_pem.as_bytes())?,
+            kid: key.kid.clone(),
+        });
+        let st = state.clone();
+        let handler: Handler = Arc::new(move |req: &Request| handle(&st, req));
+        let server = Server::start(handler)?;
+        Ok(Self { server, state })
+    }
+
+    /// Base URL, e.g. `http://127.0.0.1:PORT`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.server.addr())
+    }
+
+    /// The realm the registry advertises: `<url>/token`.
+    pub fn realm(&self) -> String {
+        format!("{}/token", self.url())
+    }
+
+    /// Number of token requests served (any outcome).
+    pub fn request_count(&self) -> usize {
+        self.state.count.load(Ordering::SeqCst)
+    }
+
+    /// Every token request so far, oldest first.
+    pub fn requests(&self) -> Vec<TokenRequest> {
+        self.state
+            .log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+
+    /// Token requests made as `user` (`None` = anonymous).
+    pub fn request_count_for(&self, user: Option<&str>) -> usize {
+        self.requests()
+            .iter()
+            .filter(|r| r.user.as_deref() == user)
+            .count()
+    }
+
+    /// Change the advertised `expires_in` (seconds) for tokens issued from now on.
+    pub fn set_expires_in(&self, secs: u64) {
+        self.state.expires_in.store(secs, Ordering::SeqCst);
+    }
+
+    /// Shift the JWT `exp` claim by `secs` relative to `iat + expires_in`. The registry
+    /// allows 60 s of leeway, so an offset below `-(expires_in + 60)` yields tokens the
+    /// registry rejects at once.
+    pub fn set_exp_offset(&self, secs: i64) {
+        self.state.exp_offset.store(secs, Ordering::SeqCst);
+    }
+
+    /// Forget counters and recorded requests.
+    pub fn reset(&self) {
+        self.state.count.store(0, Ordering::SeqCst);
+        self.state
+            .log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
+    }
+}
+
+enum Who {
+    Anonymous,
+    User(String),
+    Admin(String),
+}
+
+fn handle(state: &State, req: &Request) -> Reply {
+    state.count.fetch_add(1, Ordering::SeqCst);
+    let (user, password, scopes, service) = match req.method.as_str() {
+        "POST" => {
+            let form: Vec<(String, String)> = url::form_urlencoded::parse(&req.body)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            let get = |k: &str| form.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+            let scopes: Vec<String> = form
+                .iter()
+                .filter(|(k, _)| k == "scope")
+                .flat_map(|(_, v)| v.split(' ').map(str::to_string).collect::<Vec<_>>())
+                .filter(|s| !s.is_empty())
+                .collect();
+            let (u, p) = match basic_credentials(req) {
+                Some(c) => (Some(c.0), Some(c.1)),
+                None => (get("username"), get("password")),
+            };
+            (u, p, scopes, get("service"))
+        }
+        _ => {
+            let (u, p) = basic_credentials(req).unzip();
+            let scopes = req
+                .query_all("scope")
+                .into_iter()
+                .flat_map(|v| v.split(' ').map(str::to_string).collect::<Vec<_>>())
+                .filter(|s| !s.is_empty())
+                .collect();
+            (u, p, scopes, req.query_all("service").into_iter().next())
+        }
+    };
+
+    let mut record = TokenRequest {
+        method: req.method.clone(),
+        user: user.clone(),
+        scopes: scopes.clone(),
+        service: service.clone(),
+        status: 401,
+        granted: Vec::new(),
+    };
+
+    let who = match (&user, &password) {
+        (None, _) if state.allow_anonymous => Some(Who::Anonymous),
+        (None, _) => None,
+        (Some(u), Some(p)) if *u == state.admin.user && *p == state.admin.password => {
+            Some(Who::Admin(u.clone()))
+        }
+        (Some(u), Some(p)) => state
+            .users
+            .iter()
+            .any(|c| c.user == *u && c.password == *p)
+            .then(|| Who::User(u.clone())),
+        (Some(_), None) => None,
+    };
+    let Some(who) = who else {
+        state
+            .log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(record);
+        return Reply::Full(
+            Response::json(
+                401,
+                &json!({"errors":[{"code":"UNAUTHORIZED","message":"authentication required or credentials invalid"}]}),
+            )
+            .header("WWW-Authenticate", "Basic realm=\"rex-tests token server\""),
+        );
+    };
+
+    let granted: Vec<Access> = scopes.iter().filter_map(|s| grant(&who, s)).collect();
+    let now = chrono::Utc::now().timestamp();
+    let expires_in = state.expires_in.load(Ordering::SeqCst);
+    let exp = now + expires_in as i64 + state.exp_offset.load(Ordering::SeqCst);
+    let sub = match &who {
+        Who::Anonymous => "",
+        Who::User(u) | Who::Admin(u) => u.as_str(),
+    };
+    let jti = {
+        let bytes: [u8; 12] = rand::random();
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+    };
+    let claims = Claims {
+        iss: ISSUER,
+        sub,
+        aud: service.as_deref().unwrap_or(SERVICE),
+        exp,
+        nbf: now - 5,
+        iat: now,
+        jti,
+        access: &granted,
+    };
+    let mut header = Header::new(Algorithm::ES256);
+    header.kid = Some(state.kid.clone());
+    header.typ = Some("JWT".into());
+    let token = match jsonwebtoken::encode(&header, &claims, &state.key) {
+        Ok(t) => t,
+        Err(e) => {
+            record.status = 500;
+            state
+                .log
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push(record);
+            return Reply::Full(Response::new(500).body(format!("signing failed: {e}")));
+        }
+    };
+    record.status = 200;
+    record.granted = granted;
+    state
+        .log
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(record);
+    let issued_at = chrono::DateTime::from_timestamp(now, 0)
+        .unwrap_or_default()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    Reply::Full(Response::json(
+        200,
+        &json!({
+            "token": token,
+            "access_token": token,
+            "expires_in": expires_in,
+            "issued_at": issued_at,
+        }),
+    ))
+}
+
+/// Parse `type:name:actions` (the name may itself contain ':' only in theory; split at the
+/// first and last colon).
+fn grant(who: &Who, scope: &str) -> Option<Access> {
+    let (kind, rest) = scope.split_once(':')?;
+    let (name, actions) = rest.rsplit_once(':')?;
+    let requested: Vec<&str> = actions.split(',').filter(|a| !a.is_empty()).collect();
+    let allowed: Vec<String> = match (who, kind) {
+        (Who::Admin(_), _) => requested.iter().map(|a| a.to_string()).collect(),
+        (Who::User(_), "registry") if name == "catalog" => requested
+            .iter()
+            .filter(|a| **a == "*")
+            .map(|a| a.to_string())
+            .collect(),
+        (Who::User(_) | Who::Anonymous, "repository") => requested
+            .iter()
+            .filter(|a| **a == "pull")
+            .map(|a| a.to_string())
+            .collect(),
+        _ => Vec::new(),
+    };
+    if allowed.is_empty() {
+        return None;
+    }
+    Some(Access {
+        kind: kind.to_string(),
+        name: name.to_string(),
+        actions: allowed,
+    })
+}
+
+fn basic_credentials(req: &Request) -> Option<(String, String)> {
+    let value = req.header("authorization")?;
+    let (scheme, rest) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(rest.trim())
+        .ok()?;
+    let text = String::from_utf8(decoded).ok()?;
+    let (u, p) = text.split_once(':')?;
+    Some((u.to_string(), p.to_string()))
+}
