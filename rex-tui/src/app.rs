@@ -346,6 +346,10 @@ pub struct ImageScreen {
     pub image: Option<ImageView>,
     pub section: Section,
     pub scroll: [usize; 7],
+    /// Row under the cursor in the Platforms section; Enter shows that platform.
+    pub platform_cursor: usize,
+    /// Platform asked for (None: the source's default).
+    pub platform: Option<String>,
     /// Pretty-printed raw JSON, computed once when the image arrives.
     pub manifest_lines: Vec<String>,
     pub config_lines: Vec<String>,
@@ -488,9 +492,21 @@ impl App {
             height: 1.min(area.height),
             ..area
         };
+        // A long error (with its "how to fix" hint) gets a second line rather than losing
+        // the hint off the edge.
+        let status_rows = match &self.status {
+            Some(s)
+                if s.kind == StatusKind::Error
+                    && unicode_width::UnicodeWidthStr::width(s.text.as_str()) + 2
+                        > area.width as usize =>
+            {
+                2
+            }
+            _ => 1,
+        };
         let status = Rect {
-            y: area.bottom().saturating_sub(1),
-            height: 1.min(area.height),
+            y: area.bottom().saturating_sub(status_rows),
+            height: status_rows.min(area.height),
             ..area
         };
         let filter = show_filter.then(|| Rect {
@@ -678,6 +694,13 @@ impl App {
         }
         let now = self.now;
         if let Screen::Image(img) = self.top_mut() {
+            let platforms = img.image.as_ref().map_or(0, |i| i.platforms.len());
+            if img.section == Section::Platforms && platforms > 0 {
+                img.platform_cursor = (img.platform_cursor as isize + delta)
+                    .clamp(0, platforms as isize - 1)
+                    as usize;
+                return;
+            }
             let len = crate::ui::section_len(img, img.section, now);
             let max = len.saturating_sub(height);
             let s = &mut img.scroll[img.section.index()];
@@ -695,6 +718,22 @@ impl App {
 
     fn open(&mut self, cmds: &mut Vec<Command>) {
         self.filter_input = false;
+        if let Screen::Image(img) = self.top() {
+            let chosen = img
+                .image
+                .as_ref()
+                .filter(|_| img.section == Section::Platforms)
+                .and_then(|i| i.platforms.get(img.platform_cursor))
+                .map(|p| p.platform.clone());
+            if let Some(platform) = chosen {
+                if let Screen::Image(img) = self.top_mut() {
+                    img.platform = Some(platform);
+                }
+                // Same path as a refresh: keep showing the current data until it arrives.
+                self.refresh(cmds);
+            }
+            return;
+        }
         let next = match self.top() {
             Screen::Registries(l) => l.selected_item().cloned().map(|registry| {
                 let req = Request::Repositories {
@@ -746,6 +785,8 @@ impl App {
                 image: None,
                 section: Section::Summary,
                 scroll: [0; 7],
+                platform_cursor: 0,
+                platform: None,
                 manifest_lines: Vec::new(),
                 config_lines: Vec::new(),
             }),
@@ -787,7 +828,7 @@ impl App {
                 Request::Image {
                     registry: i.registry.name.clone(),
                     reference: i.reference(),
-                    platform: None,
+                    platform: i.platform.clone(),
                 },
             ),
         };

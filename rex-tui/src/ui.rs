@@ -402,6 +402,10 @@ fn section_lines(img: &ImageScreen, section: Section, now: i64) -> Vec<SectionLi
                         pl.size.map(format_size).unwrap_or_default()
                     )));
                 }
+                out.push(Blank);
+                out.push(Text(
+                    "↑/↓ choose, Enter shows that platform's config and layers.".into(),
+                ));
             }
         }
         Section::Config => match &image.config {
@@ -548,9 +552,18 @@ fn draw_image(app: &App, img: &ImageScreen, frame: &mut Frame, area: Rect, p: &P
         }
         section => section_lines(img, section, app.now)
             .into_iter()
+            .enumerate()
             .skip(scroll)
             .take(height)
-            .map(|l| match l {
+            .map(|(n, l)| match l {
+                // Line 0 is the column heading; the cursor row is highlighted.
+                SectionLine::Text(t)
+                    if section == Section::Platforms
+                        && img.image.as_ref().is_some_and(|i| !i.platforms.is_empty())
+                        && n == img.platform_cursor + 1 =>
+                {
+                    Line::styled(sanitize(&t).into_owned(), p.selected)
+                }
                 SectionLine::Heading(h) => Line::styled(sanitize(&h).into_owned(), p.header),
                 SectionLine::Field(k, v) => Line::from(vec![
                     Span::styled(format!("{k:<14}"), p.accent),
@@ -663,7 +676,10 @@ fn draw_status(app: &App, frame: &mut Frame, area: Rect, p: &Palette) {
         width: area.width.saturating_sub(right_width),
         ..area
     };
-    frame.render_widget(Paragraph::new(Line::from(left)), left_area);
+    frame.render_widget(
+        Paragraph::new(Line::from(left)).wrap(Wrap { trim: false }),
+        left_area,
+    );
     if !right.is_empty() {
         frame.render_widget(
             Paragraph::new(Span::styled(right, p.dim)).alignment(Alignment::Right),

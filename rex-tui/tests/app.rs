@@ -611,6 +611,34 @@ fn tab_cycles_sections_and_scrolling_is_clamped() {
 }
 
 #[test]
+fn choosing_a_platform_reloads_the_image_for_it() {
+    let mut h = at_nginx_tags();
+    h.key(KeyCode::Down);
+    h.key(KeyCode::Enter);
+    h.settle();
+    h.key(KeyCode::Tab);
+    h.key(KeyCode::Down);
+    h.key(KeyCode::Down); // clamped at the last platform
+    h.key(KeyCode::Enter);
+    assert_eq!(
+        h.pending.last().map(|(_, r)| r.clone()),
+        Some(Request::Image {
+            registry: "local".into(),
+            reference: "library/nginx:1.25.3".into(),
+            platform: Some("linux/arm64/v8".into()),
+        })
+    );
+    let Screen::Image(img) = h.app.top() else {
+        panic!()
+    };
+    assert!(
+        img.image.is_some(),
+        "current data stays while the platform loads"
+    );
+    assert!(h.render().contains("loading image"));
+}
+
+#[test]
 fn mouse_click_selects_and_wheel_scrolls() {
     let mut h = harness();
     h.key(KeyCode::Down);
