@@ -340,6 +340,15 @@ impl RegistryClient {
                     "run 'rex registry login' to authenticate"
                 });
             }
+            let host = self.endpoint.registry_host();
+            if self.auth.has_credentials(&host) && self.auth.scheme(&host) == AuthScheme::Basic {
+                return Error::auth(format!(
+                    "authentication failed for {host}: invalid username or password"
+                ))
+                .with_status(401)
+                .with_registry_errors(crate::client::parse_registry_errors(&resp.body))
+                .with_hint("run 'rex registry login' to update credentials");
+            }
         }
         let mut e = status_error(resp.status, &resp.body, &resp.url, what);
         if is_retryable_status(resp.status) {
@@ -1008,7 +1017,7 @@ impl Rex {
     /// Connect to the registry the settings select (`--registry`, the current one),
     /// with credentials from the configured sources.
     pub fn new(settings: &Settings) -> Result<Rex> {
-        let target = resolve_target(settings)?;
+        let target = settings.resolve_registry()?;
         Self::with_target(settings, &target)
     }
 
@@ -1384,45 +1393,6 @@ impl Rex {
     async fn fetch_config(&self, repository: &str, digest: &Digest) -> Result<Bytes> {
         self.client.get_blob(repository, digest).await
     }
-}
-
-/// The registry the settings select. Interim copy of the rule until
-/// `Settings::resolve_registry` lands in config.rs: `--registry` (a configured name or an
-/// address), else the current configured registry.
-fn resolve_target(settings: &Settings) -> Result<RegistryTarget> {
-    let regs = &settings.registries;
-    let by_name = |name: &str| {
-        regs.list
-            .iter()
-            .find(|e| e.name == name)
-            .map(|e| RegistryTarget {
-                name: Some(e.name.clone()),
-                url: e.url.clone(),
-                insecure: e.insecure,
-                skip_verify: e.skip_verify,
-            })
-    };
-    if let Some(r) = settings
-        .runtime
-        .registry
-        .as_deref()
-        .filter(|r| !r.is_empty())
-    {
-        return Ok(by_name(r).unwrap_or_else(|| RegistryTarget {
-            name: None,
-            url: r.to_owned(),
-            insecure: false,
-            skip_verify: !settings.network.verify_tls,
-        }));
-    }
-    if let Some(cur) = regs.current.as_deref() {
-        return by_name(cur).ok_or_else(|| {
-            Error::config(format!("the current registry '{cur}' is not configured"))
-                .with_hint("run 'rex registry list' and 'rex registry use <name>'")
-        });
-    }
-    Err(Error::usage("no registry selected")
-        .with_hint("pass --registry <url> or run 'rex registry init <name> <url>'"))
 }
 
 /// linux/amd64 when present, else the first entry.

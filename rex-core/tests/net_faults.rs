@@ -1,0 +1,278 @@
+//! The client against a misbehaving server (the harness fault server): rate limits,
+//! flaky 503s, resets, wrong digests, cross-host redirects and token realms, malformed
+//! JSON, oversize and slow responses.
+
+mod net_common;
+
+use futures::StreamExt;
+use net_common::Conn;
+use rex_core::digest::Digest;
+use rex_core::ErrorKind;
+use rex_tests::faults::{FaultServer, FAULT_TOKEN};
+use std::time::{Duration, Instant};
+
+fn digest(s: &str) -> Digest {
+    Digest::parse(s).unwrap()
+}
+
+#[tokio::test]
+async fn rate_limit_429_honours_retry_after_then_succeeds() {
+    let f = FaultServer::start();
+    f.set_retry_after(1);
+    let rex = Conn::new(f.url()).connect();
+    let started = Instant::now();
+    let m = rex
+        .client()
+        .get_manifest("fault-429", "latest")
+        .await
+        .expect("succeeds after the 429");
+    assert_eq!(m.digest, digest(f.manifest_digest()));
+    assert_eq!(f.hits("fault-429"), 2);
+    assert!(
+        started.elapsed() >= Duration::from_millis(950),
+        "Retry-After: 1 was not honoured ({:?})",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn retry_after_is_capped_by_max_retry_after() {
+    let f = FaultServer::start();
+    f.set_retry_after(3600);
+    let rex = Conn::new(f.url())
+        .client(|o| o.max_retry_after = Duration::from_millis(100))
+        .connect();
+    let started = Instant::now();
+    rex.client()
+        .get_manifest("fault-429", "latest")
+        .await
+        .expect("succeeds");
+    assert!(
+        started.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn service_unavailable_twice_then_success() {
+    let f = FaultServer::start();
+    let rex = Conn::new(f.url()).connect();
+    let tags = rex
+        .list_tags("fault-503")
+        .await
+        .expect("third attempt succeeds");
+    assert_eq!(tags, vec!["latest".to_owned()]);
+    assert_eq!(f.hits("fault-503"), 3);
+}
+
+#[tokio::test]
+async fn service_unavailable_beyond_the_retry_budget_is_a_network_error() {
+    let f = FaultServer::start();
+    let rex = Conn::new(f.url())
+        .client(|o| o.retry_attempts = 1)
+        .connect();
+    let e = rex.list_tags("fault-503").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Network);
+    assert_eq!(e.status(), Some(503));
+    assert_eq!(e.registry_errors()[0].code, "UNAVAILABLE");
+    assert_eq!(f.hits("fault-503"), 2);
+}
+
+#[tokio::test]
+async fn connection_reset_mid_body_is_retried_then_reported() {
+    let f = FaultServer::start();
+    let rex = Conn::new(f.url()).connect();
+    let e = rex
+        .client()
+        .get_manifest("fault-reset", "latest")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Network, "{e}");
+    assert_eq!(f.hits("fault-reset"), 4, "1 attempt + 3 retries");
+    // Streaming: the error arrives as a stream item, never as a silent short body.
+    let mut s = rex
+        .client()
+        .get_blob_stream("fault-reset", &digest(&f.layer_digest()))
+        .await
+        .expect("headers arrive");
+    let mut saw_error = false;
+    while let Some(item) = s.next().await {
+        if let Err(e) = item {
+            assert!(matches!(e.kind(), ErrorKind::Network | ErrorKind::General));
+            saw_error = true;
+            break;
+        }
+    }
+    assert!(saw_error, "a truncated blob must not end cleanly");
+}
+
+#[tokio::test]
+async fn digest_mismatch_is_detected() {
+    let f = FaultServer::start();
+    let rex = Conn::new(f.url()).connect();
+    let e = rex
+        .client()
+        .get_manifest("fault-digest", "latest")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::General);
+    assert!(e.message().contains("digest mismatch"), "{}", e.message());
+    // Asking by a digest the content does not have is caught as well.
+    let wrong = Digest::sha256_of(b"something else");
+    let e = rex
+        .client()
+        .get_manifest("fault-503", wrong.as_str())
+        .await
+        .unwrap_err();
+    assert!(e.message().contains("digest mismatch"), "{}", e.message());
+}
+
+#[tokio::test]
+async fn redirect_to_another_host_never_carries_authorization() {
+    let f = FaultServer::start();
+    let rex = Conn::new(f.url()).creds("alice", "secret").connect();
+    let layer = digest(&f.layer_digest());
+    let blob = rex
+        .client()
+        .get_blob("fault-redirect", &layer)
+        .await
+        .expect("blob via redirect");
+    assert_eq!(blob.as_ref(), f.layer_bytes());
+    let mut s = rex
+        .client()
+        .get_blob_stream("fault-redirect", &layer)
+        .await
+        .expect("stream via redirect");
+    let mut n = 0;
+    while let Some(c) = s.next().await {
+        n += c.expect("verified chunk").len();
+    }
+    assert_eq!(n, f.layer_bytes().len());
+    // The registry itself did get credentials (it demands them)...
+    assert!(f
+        .requests("fault-redirect")
+        .iter()
+        .any(|r| r.header("authorization").is_some()));
+    // ...the storage host never did.
+    assert_eq!(f.other_requests().len(), 2);
+    assert!(!f.other_saw_authorization());
+}
+
+#[tokio::test]
+async fn token_realm_on_another_host() {
+    let f = FaultServer::start();
+    let rex = Conn::new(f.url()).connect();
+    let m = rex
+        .client()
+        .get_manifest("fault-realm", "latest")
+        .await
+        .expect("token from the foreign realm");
+    assert_eq!(m.digest, digest(f.manifest_digest()));
+    let token_reqs: Vec<_> = f
+        .other_requests()
+        .into_iter()
+        .filter(|r| r.target.starts_with("/token"))
+        .collect();
+    assert_eq!(token_reqs.len(), 1);
+    assert!(token_reqs[0]
+        .target
+        .contains("scope=repository%3Afault-realm%3Apull"));
+    assert!(token_reqs[0].target.contains("service=fault"));
+    // The token is cached: a second request needs no new token and goes out with it.
+    rex.client()
+        .get_manifest("fault-realm", "latest")
+        .await
+        .unwrap();
+    assert_eq!(
+        f.other_requests()
+            .iter()
+            .filter(|r| r.target.starts_with("/token"))
+            .count(),
+        1
+    );
+    let last = f.requests("fault-realm").pop().unwrap();
+    assert_eq!(
+        last.header("authorization"),
+        Some(format!("Bearer {FAULT_TOKEN}").as_str())
+    );
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_clear_error() {
+    let f = FaultServer::start();
+    let rex = Conn::new(f.url()).connect();
+    let e = rex
+        .client()
+        .get_manifest("fault-malformed", "latest")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::General);
+    assert!(e.message().contains("JSON"), "{}", e.message());
+    let e = rex.list_tags("fault-malformed").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::General);
+    assert!(e.message().contains("invalid tag list"), "{}", e.message());
+}
+
+#[tokio::test]
+async fn oversize_manifests_are_refused_with_and_without_length() {
+    let f = FaultServer::start();
+    let rex = Conn::new(f.url()).connect();
+    for repo in ["fault-oversize", "fault-oversize-chunked"] {
+        let e = rex.client().get_manifest(repo, "latest").await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::General, "{repo}");
+        assert!(
+            e.message().contains("exceeds the 4 MiB limit"),
+            "{repo}: {}",
+            e.message()
+        );
+    }
+}
+
+#[tokio::test]
+async fn slow_response_times_out_quickly_and_fast_enough_succeeds() {
+    let f = FaultServer::start();
+    f.set_slow_delay(Duration::from_millis(1500));
+    let rex = Conn::new(f.url())
+        .client(|o| {
+            o.timeout = Duration::from_millis(300);
+            o.retry_attempts = 1;
+        })
+        .connect();
+    let started = Instant::now();
+    let e = rex
+        .client()
+        .get_manifest("fault-slow", "latest")
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Network);
+    assert!(e.message().contains("timed out"), "{}", e.message());
+    assert!(
+        started.elapsed() < Duration::from_millis(1400),
+        "{:?}",
+        started.elapsed()
+    );
+
+    f.set_slow_delay(Duration::from_millis(50));
+    rex.client()
+        .get_manifest("fault-slow", "latest")
+        .await
+        .expect("within the timeout");
+}
+
+#[tokio::test]
+async fn connection_refused_has_the_registry_hint() {
+    let port = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.local_addr().unwrap().port()
+    };
+    let rex = Conn::new(format!("http://127.0.0.1:{port}")).connect();
+    let e = rex.ping().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Network);
+    assert!(
+        e.message().contains("connection refused"),
+        "{}",
+        e.message()
+    );
+    assert_eq!(e.hint(), Some("Is the registry running?"));
+}
