@@ -51,14 +51,13 @@ pub fn format_size_with_precision(bytes: u64, units: Units, precision: usize) ->
 /// `7651328` → `7,651,328`.
 pub fn format_bytes_exact(bytes: u64) -> String {
     let digits = bytes.to_string();
-    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
+    let groups: Vec<&str> = digits
+        .as_bytes()
+        .rchunks(3)
+        .rev()
+        .map(|g| std::str::from_utf8(g).unwrap_or(""))
+        .collect();
+    groups.join(",")
 }
 
 /// Parse an RFC 3339 / ISO 8601 timestamp (fractional seconds and offsets allowed; a

@@ -175,7 +175,7 @@ impl Reference {
 
     /// The short form people type: Docker Hub's `docker.io/` and `library/` dropped.
     pub fn familiar(&self) -> String {
-        let hub = self.registry.as_deref().map_or(false, is_docker_hub);
+        let hub = self.registry.as_deref().is_some_and(is_docker_hub);
         let mut s = String::new();
         if let Some(r) = &self.registry {
             if !hub {
@@ -465,7 +465,8 @@ mod tests {
     #[test]
     fn valid_references() {
         let long_tag = "t".repeat(128);
-        let cases: Vec<(String, Option<&str>, &str, Option<&str>, bool)> = vec![
+        type Case<'a> = (String, Option<&'a str>, &'a str, Option<&'a str>, bool);
+        let cases: Vec<Case> = vec![
             ("alpine".into(), None, "alpine", None, false),
             ("alpine:3.19".into(), None, "alpine", Some("3.19"), false),
             ("library/alpine".into(), None, "library/alpine", None, false),
