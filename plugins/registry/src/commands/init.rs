@@ -1,0 +1,205 @@
+//! `rex registry init NAME URL`: check that a registry answers, then add it.
+
+use super::{config_file, core_err, find_entry, probe_new, required, Status};
+use rex_core::config::{RegistryEntry, Settings};
+use rex_plugin_api::{Block, ErrorKind, Host, Invocation, Output, PluginError};
+use serde::Serialize;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InitArgs {
+    pub name: String,
+    pub url: String,
+    pub set_current: bool,
+    pub insecure: bool,
+    pub skip_verify: bool,
+}
+
+impl InitArgs {
+    pub fn parse(inv: &Invocation) -> Result<Self, PluginError> {
+        Ok(InitArgs {
+            name: required(inv, "name", "the registry NAME")?,
+            url: required(inv, "url", "the registry URL")?,
+            set_current: inv.flag("set-current"),
+            insecure: inv.flag("insecure"),
+            skip_verify: inv.flag("skip-verify"),
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct InitReport {
+    pub name: String,
+    /// The normalised URL as stored.
+    pub url: String,
+    pub insecure: bool,
+    pub skip_verify: bool,
+    /// `online` or `auth-required` (an unreachable registry is an error, nothing is added).
+    pub status: Status,
+    /// It was made the current registry.
+    pub current: bool,
+}
+
+pub fn run(
+    settings: &Settings,
+    args: &InitArgs,
+    _host: &dyn Host,
+) -> Result<InitReport, PluginError> {
+    if find_entry(settings, &args.name).is_some() {
+        return Err(PluginError::usage(format!(
+            "a registry named '{}' is already configured",
+            args.name
+        ))
+        .with_hint(format!(
+            "pick another name, or remove it first with `rex registry remove {}`",
+            args.name
+        )));
+    }
+    let entry = RegistryEntry {
+        name: args.name.clone(),
+        url: args.url.clone(),
+        insecure: args.insecure,
+        skip_verify: args.skip_verify,
+    };
+    // Validates the name and the URL (scheme, host, insecure rules) before any network use.
+    let entry = rex_core::config::validate_registry_entry(&entry).map_err(core_err)?;
+    let status = probe_new(settings, &entry).map_err(|e| {
+        if e.kind == ErrorKind::Network {
+            e.with_detail("nothing was added to the configuration")
+        } else {
+            e
+        }
+    })?;
+    let path = config_file(settings)?;
+    rex_core::config::add_registry(&path, &entry, args.set_current).map_err(core_err)?;
+    Ok(InitReport {
+        name: entry.name,
+        url: entry.url,
+        insecure: entry.insecure,
+        skip_verify: entry.skip_verify,
+        status,
+        current: args.set_current,
+    })
+}
+
+impl InitReport {
+    pub fn blocks(&self) -> Vec<Block> {
+        let mut blocks = vec![Block::Success {
+            message: format!("Connected to {}", self.url),
+        }];
+        if self.status == Status::AuthRequired {
+            blocks.push(Block::Text {
+                text: format!(
+                    "The registry requires authentication: run `rex registry login {}`",
+                    self.name
+                ),
+            });
+        }
+        blocks.push(Block::Success {
+            message: format!("Registry '{}' added successfully", self.name),
+        });
+        if self.current {
+            blocks.push(Block::Success {
+                message: format!("Set '{}' as current registry", self.name),
+            });
+        }
+        blocks
+    }
+
+    pub fn into_output(self) -> Output {
+        let pretty = self.blocks();
+        Output::from_serialize(&self, pretty)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::commands::test_support::invocation;
+    use rex_plugin_api::{ArgValue, NullHost};
+    use serde_json::json;
+
+    #[test]
+    fn parses_positionals_and_flags() {
+        let inv = invocation(
+            &["registry", "init"],
+            &[
+                ("name", ArgValue::Str("local".into())),
+                ("url", ArgValue::Str("http://localhost:5000".into())),
+                ("set-current", ArgValue::Bool(true)),
+                ("insecure", ArgValue::Bool(true)),
+            ],
+            json!({}),
+        );
+        let a = InitArgs::parse(&inv).unwrap();
+        assert_eq!(
+            a,
+            InitArgs {
+                name: "local".into(),
+                url: "http://localhost:5000".into(),
+                set_current: true,
+                insecure: true,
+                skip_verify: false,
+            }
+        );
+        let missing = invocation(
+            &["registry", "init"],
+            &[("name", ArgValue::Str("x".into()))],
+            json!({}),
+        );
+        assert_eq!(InitArgs::parse(&missing).unwrap_err().exit_code(), 2);
+    }
+
+    #[test]
+    fn duplicate_name_is_a_usage_error() {
+        let settings: Settings = serde_json::from_value(json!({
+            "registries": {"list": [{"name": "local", "url": "http://localhost:5000"}]},
+            "runtime": {"config_file": "/nonexistent/rex/config.toml"}
+        }))
+        .unwrap();
+        let args = InitArgs {
+            name: "local".into(),
+            url: "http://localhost:5001".into(),
+            set_current: false,
+            insecure: false,
+            skip_verify: false,
+        };
+        let err = run(&settings, &args, &NullHost).unwrap_err();
+        assert_eq!(err.exit_code(), 2);
+        assert!(err.message.contains("already configured"));
+    }
+
+    #[test]
+    fn pretty_follows_design_and_suggests_login() {
+        let mut r = InitReport {
+            name: "local".into(),
+            url: "http://localhost:5000".into(),
+            insecure: false,
+            skip_verify: false,
+            status: Status::Online,
+            current: true,
+        };
+        let msgs: Vec<String> = r
+            .blocks()
+            .into_iter()
+            .map(|b| match b {
+                Block::Success { message } => message,
+                other => panic!("{other:?}"),
+            })
+            .collect();
+        assert_eq!(
+            msgs,
+            [
+                "Connected to http://localhost:5000",
+                "Registry 'local' added successfully",
+                "Set 'local' as current registry"
+            ]
+        );
+        r.status = Status::AuthRequired;
+        r.current = false;
+        let blocks = r.blocks();
+        assert_eq!(blocks.len(), 3);
+        assert!(
+            matches!(&blocks[1], Block::Text { text } if text.contains("rex registry login local"))
+        );
+    }
+}
