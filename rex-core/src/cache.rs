@@ -1,1 +1,0 @@
-//! TODO-module cache (being written)
