@@ -56,19 +56,36 @@ pub fn short_digest(digest: &str) -> &str {
     hex.get(..12).unwrap_or(hex)
 }
 
-/// Tag order: semver tags first in version order (`v1.10.0` after `v1.9.2`, `1.0.0-rc1`
-/// before `1.0.0`), then everything else in natural order (digit runs compared as numbers).
-/// A total order, as `sort_by` requires.
+/// Tag order: version-like tags first in version order (`v1.10.0` after `v1.9.2`,
+/// `1.0.0-rc1` before `1.0.0`, `1.0` before `1.0.1`), then everything else in natural order
+/// (digit runs compared as numbers). A total order, as `sort_by` requires.
 pub fn compare_tags(a: &str, b: &str) -> Ordering {
-    fn semver(s: &str) -> Option<semver::Version> {
-        semver::Version::parse(s.strip_prefix('v').unwrap_or(s)).ok()
-    }
-    match (semver(a), semver(b)) {
+    match (version(a), version(b)) {
         (Some(x), Some(y)) => x.cmp(&y).then_with(|| a.cmp(b)),
         (Some(_), None) => Ordering::Less,
         (None, Some(_)) => Ordering::Greater,
         (None, None) => natural_cmp(a, b).then_with(|| a.cmp(b)),
     }
+}
+
+/// `v1`, `1.2`, `1.2.3`, `1.2.3-rc1` as a semver version (missing parts are 0).
+fn version(tag: &str) -> Option<semver::Version> {
+    let t = tag.strip_prefix('v').unwrap_or(tag);
+    let end = t.find(['-', '+']).unwrap_or(t.len());
+    let (core, rest) = t.split_at(end);
+    let parts: Vec<&str> = core.split('.').collect();
+    if parts.len() > 3
+        || parts
+            .iter()
+            .any(|p| p.is_empty() || !p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        return None;
+    }
+    let mut full = parts.join(".");
+    for _ in parts.len()..3 {
+        full.push_str(".0");
+    }
+    semver::Version::parse(&format!("{full}{rest}")).ok()
 }
 
 fn natural_cmp(a: &str, b: &str) -> Ordering {
@@ -141,13 +158,17 @@ mod tests {
             "10",
             "alpine3.9",
             "alpine3.10",
+            "1.0.1",
+            "1.0",
         ];
         tags.sort_by(|a, b| compare_tags(a, b));
         assert_eq!(
             tags,
             vec![
                 "1.0.0-rc1",
+                "1.0",
                 "1.0.0",
+                "1.0.1",
                 "v1.9.2",
                 "v1.10.0",
                 "2",

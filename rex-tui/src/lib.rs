@@ -12,6 +12,7 @@ pub mod fmt;
 pub mod keymap;
 pub mod log_file;
 pub mod memory;
+pub mod rex_source;
 mod runtime;
 pub mod source;
 pub mod testing;
@@ -21,6 +22,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 pub use app::{update, App, Command, Event, Request, RequestId, Theme};
+pub use rex_source::RexSource;
 pub use runtime::SetClipboard;
 pub use source::{
     ConfigView, DetailSink, HistoryView, ImageView, LayerView, PlatformView, RegistryEntry, Source,

@@ -1,0 +1,133 @@
+//! `RexSource` against a real `docker-registry` (rex-tests harness), driven through the
+//! real `App` by key events.
+
+use std::sync::Arc;
+
+use crossterm::event::KeyCode;
+use rex_core::config::{RegistryEntry, Settings};
+use rex_tests::registry::{Mode, TestRegistry};
+use rex_tui::app::{Screen, Section};
+use rex_tui::testing::Harness;
+use rex_tui::{RexSource, Source, Theme};
+
+fn settings_for(reg: &TestRegistry, name: &str) -> Settings {
+    let mut settings = Settings::default();
+    settings.registries.list.push(RegistryEntry {
+        name: name.into(),
+        url: reg.url(),
+        insecure: true,
+        skip_verify: false,
+    });
+    settings.registries.current = Some(name.into());
+    settings
+}
+
+#[test]
+fn browses_a_real_registry_from_registries_to_image_layers() {
+    let reg = TestRegistry::start(Mode::Anonymous);
+    let fixtures = reg.push_standard().expect("pushing fixtures");
+    let source = Arc::new(RexSource::new(settings_for(&reg, "local")));
+    let mut h = Harness::with_options(source, Theme::Dark, true, Some("local".into()), 100, 20);
+    h.settle();
+    let Screen::Repositories(r) = h.app.top() else {
+        panic!("expected repositories, status: {:?}", h.app.status)
+    };
+    assert!(
+        r.list.items.iter().any(|n| n == "rex/oci-image"),
+        "{:?}",
+        r.list.items
+    );
+    assert_eq!(r.registry.host, reg.host_port());
+
+    h.key(KeyCode::Char('/'));
+    h.type_str("oci-image");
+    h.key(KeyCode::Enter);
+    h.settle();
+    let Screen::Tags(t) = h.app.top() else {
+        panic!("expected tags, status: {:?}", h.app.status)
+    };
+    let names: Vec<&str> = t.list.items.iter().map(|r| r.name.as_str()).collect();
+    assert_eq!(names, ["1.0", "1.0.1", "2.0", "latest", "stable"]);
+    assert_eq!(t.details.received, 5);
+    let latest = t.list.items.iter().find(|r| r.name == "latest").unwrap();
+    let detail = latest.detail.as_ref().expect("details streamed in");
+    assert_eq!(detail.digest, fixtures.oci_image.digest.to_string());
+    assert_eq!(detail.created, Some(1_707_553_800)); // 2024-02-10T08:30:00Z
+    assert!(h.app.status.is_none(), "{:?}", h.app.status);
+
+    h.key(KeyCode::Char('G'));
+    h.key(KeyCode::Char('k'));
+    h.key(KeyCode::Enter); // "latest"
+    h.settle();
+    let Screen::Image(img) = h.app.top() else {
+        panic!("expected the image, status: {:?}", h.app.status)
+    };
+    let view = img.image.as_ref().expect("image loaded");
+    assert_eq!(view.digest, fixtures.oci_image.digest.to_string());
+    assert!(!view.layers.is_empty());
+    assert!(img.manifest_lines.len() > 3);
+    assert!(view.config.is_some());
+    for _ in 0..3 {
+        h.key(KeyCode::Tab);
+    }
+    assert!(matches!(h.app.top(), Screen::Image(i) if i.section == Section::Layers));
+    let screen = h.render();
+    assert!(screen.contains("MEDIA TYPE"), "{screen}");
+}
+
+#[test]
+fn multi_platform_images_list_platforms_and_switch() {
+    let reg = TestRegistry::start(Mode::Anonymous);
+    reg.push_standard().expect("pushing fixtures");
+    let source = RexSource::new(settings_for(&reg, "local"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let default = rt
+        .block_on(source.image("local", "rex/multiarch:latest", None))
+        .expect("inspect");
+    let platforms: Vec<&str> = default
+        .platforms
+        .iter()
+        .map(|p| p.platform.as_str())
+        .collect();
+    assert!(platforms.contains(&"linux/arm64/v8"), "{platforms:?}");
+    assert_eq!(default.shown_platform.as_deref(), Some("linux/amd64"));
+    let arm = rt
+        .block_on(source.image("local", "rex/multiarch:latest", Some("linux/arm64/v8")))
+        .expect("inspect arm64");
+    assert_eq!(arm.shown_platform.as_deref(), Some("linux/arm64/v8"));
+    assert_eq!(arm.config.unwrap().architecture, "arm64");
+}
+
+#[test]
+fn auth_errors_tell_how_to_log_in() {
+    let reg = TestRegistry::start(Mode::basic("alice", "s3cret"));
+    let source = Arc::new(RexSource::new(settings_for(&reg, "private")));
+    let mut h = Harness::with_options(source, Theme::Dark, true, Some("private".into()), 100, 20);
+    h.settle();
+    let status = h.app.status.clone().expect("an error status");
+    assert!(
+        status.text.ends_with("Run 'rex registry login private'."),
+        "{}",
+        status.text
+    );
+    assert!(!h.app.quit);
+}
+
+#[test]
+fn unknown_registry_and_missing_repository_are_errors_not_panics() {
+    let reg = TestRegistry::start(Mode::Anonymous);
+    let source = RexSource::new(settings_for(&reg, "local"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let err = rt.block_on(source.repositories("nope")).unwrap_err();
+    assert!(err.message.contains("'nope' is not configured"), "{err:?}");
+    let err = rt
+        .block_on(source.tags("local", "no/such-repo"))
+        .unwrap_err();
+    assert_eq!(err.kind, rex_tui::SourceErrorKind::NotFound, "{err:?}");
+}
