@@ -416,9 +416,10 @@ fn too_large(what: &str, url: &Url, limit: u64) -> Error {
 fn human_limit(bytes: u64) -> String {
     const MIB: u64 = 1024 * 1024;
     const KIB: u64 = 1024;
-    if bytes >= MIB && bytes % MIB == 0 {
+    // Powers of two: a mask test keeps this free of newer std APIs (MSRV 1.80).
+    if bytes >= MIB && bytes & (MIB - 1) == 0 {
         format!("{} MiB", bytes / MIB)
-    } else if bytes >= KIB && bytes % KIB == 0 {
+    } else if bytes >= KIB && bytes & (KIB - 1) == 0 {
         format!("{} KiB", bytes / KIB)
     } else {
         format!("{bytes} bytes")

@@ -276,3 +276,38 @@ async fn connection_refused_has_the_registry_hint() {
     );
     assert_eq!(e.hint(), Some("Is the registry running?"));
 }
+
+#[tokio::test]
+async fn proxies_come_only_from_settings_and_honour_no_proxy() {
+    let f = FaultServer::start();
+    // The fault server's second host plays the forward proxy: it records what it gets.
+    let proxied = Conn::new(f.url())
+        .network(|n| n.proxy.http = Some(f.other_url()))
+        .connect();
+    let e = proxied.ping().await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::NotFound, "the proxy answers 404: {e}");
+    let seen = f.other_requests();
+    assert_eq!(seen.len(), 1);
+    assert!(seen[0].target.contains("/v2/"), "{:?}", seen[0].target);
+
+    // NO_PROXY matching the registry host goes direct.
+    let direct = Conn::new(f.url())
+        .network(|n| {
+            n.proxy.http = Some(f.other_url());
+            n.proxy.no_proxy = Some("example.com, 127.0.0.1".into());
+        })
+        .connect();
+    direct.ping().await.expect("direct connection");
+    assert_eq!(f.other_requests().len(), 1, "no_proxy bypassed the proxy");
+}
+
+#[tokio::test]
+async fn requests_carry_the_rex_user_agent() {
+    let f = FaultServer::start();
+    let rex = Conn::new(f.url()).connect();
+    rex.list_tags("fault-503").await.unwrap();
+    let ua = f.requests("fault-503")[0]
+        .header("user-agent")
+        .map(str::to_owned);
+    assert_eq!(ua.as_deref(), Some(concat!("rex/", env!("CARGO_PKG_VERSION"))));
+}

@@ -1,0 +1,87 @@
+//! Scale: catalog pagination through the registry's relative `Link` headers over
+//! 1,100+ repositories, 1,200 unsorted tags in one response, and bulk tag details that
+//! fetch each config once per distinct digest.
+
+mod net_common;
+
+use net_common::Conn;
+use rex_core::digest::Digest;
+use rex_tests::TestRegistry;
+use std::collections::BTreeSet;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+#[tokio::test]
+async fn catalog_follows_relative_links_page_by_page() {
+    let reg = TestRegistry::shared("large");
+    let large = reg.fixtures.large.as_ref().expect("large fixtures");
+    let before = reg.request_count("GET", "/v2/_catalog");
+    let rex = Conn::new(reg.url()).network(|n| n.page_size = 100).connect();
+    let repos = rex.list_repositories().await.expect("catalog");
+    let unique: BTreeSet<&String> = repos.iter().collect();
+    assert_eq!(unique.len(), repos.len(), "no repository twice");
+    for r in &large.repos {
+        assert!(unique.contains(r), "{r} missing");
+    }
+    let pages = reg.request_count("GET", "/v2/_catalog") - before;
+    let expected = repos.len().div_ceil(100);
+    assert!(
+        pages == expected || pages == expected + 1,
+        "{pages} page requests for {} repositories",
+        repos.len()
+    );
+    // The page size is capped at distribution's maximum of 1000.
+    let rex = Conn::new(reg.url()).network(|n| n.page_size = 5000).connect();
+    assert_eq!(rex.client().page_size(), 1000);
+    assert_eq!(rex.list_repositories().await.unwrap().len(), repos.len());
+    let page = rex.client().catalog_page(10, Some("many/repo-0500")).await.unwrap();
+    assert_eq!(page.repositories.len(), 10);
+    assert_eq!(page.repositories[0], "many/repo-0501");
+    assert!(page.next.is_some());
+}
+
+#[tokio::test]
+async fn tag_details_fetch_each_config_once_per_digest() {
+    let reg = TestRegistry::shared("large");
+    let large = reg.fixtures.large.as_ref().expect("large fixtures");
+    let rex = Conn::new(reg.url()).connect();
+    let all = rex.list_tags(&large.tags_repo).await.expect("tags");
+    assert_eq!(all.len(), large.tags.len(), "every tag in one response");
+
+    // t0000..t0199 and their aliases t1000..t1199: 400 tags, 200 digests.
+    let tags: Vec<String> = large
+        .tags
+        .keys()
+        .filter(|t| {
+            let n: usize = t[1..].parse().unwrap();
+            n < 200 || (1000..1200).contains(&n)
+        })
+        .cloned()
+        .collect();
+    assert_eq!(tags.len(), 400);
+    let blobs_before = reg.request_count("GET", "/blobs/");
+    let manifests_before = reg.request_count("GET", "/manifests/");
+    let calls = AtomicUsize::new(0);
+    let last = Mutex::new((0, 0));
+    let details = rex
+        .tag_details(&large.tags_repo, &tags, |done, total| {
+            calls.fetch_add(1, Ordering::SeqCst);
+            *last.lock().unwrap() = (done, total);
+        })
+        .await
+        .expect("details");
+    assert_eq!(details.len(), 400);
+    for (t, d) in tags.iter().zip(&details) {
+        assert_eq!(&d.tag, t);
+        assert_eq!(d.digest, Digest::parse(&large.tags[t]).unwrap());
+        assert!(d.created.is_some());
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 400);
+    assert_eq!(*last.lock().unwrap(), (400, 400));
+    assert_eq!(reg.request_count("GET", "/manifests/") - manifests_before, 400);
+    assert_eq!(
+        reg.request_count("GET", "/blobs/") - blobs_before,
+        200,
+        "one config GET per distinct digest"
+    );
+}
