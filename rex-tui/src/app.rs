@@ -881,6 +881,20 @@ impl App {
                     return;
                 }
                 let areas = self.layout(Rect::new(0, 0, self.width, self.height));
+                if let Screen::Image(img) = self.top_mut() {
+                    // The tabs row: titles separated by " │ " (as drawn).
+                    if mouse.row == areas.body.y {
+                        let mut x = areas.body.x;
+                        for s in Section::ALL {
+                            let w = s.title().chars().count() as u16;
+                            if mouse.column >= x && mouse.column < x + w {
+                                img.section = s;
+                            }
+                            x += w + 3;
+                        }
+                    }
+                    return;
+                }
                 let first_row = areas.body.y + self.body_header_rows();
                 if mouse.row < first_row || mouse.row >= areas.body.bottom() {
                     return;

@@ -55,6 +55,30 @@ impl Default for TuiOptions {
     }
 }
 
+impl From<rex_core::config::Theme> for Theme {
+    fn from(t: rex_core::config::Theme) -> Self {
+        match t {
+            rex_core::config::Theme::Dark => Theme::Dark,
+            rex_core::config::Theme::Light => Theme::Light,
+        }
+    }
+}
+
+impl TuiOptions {
+    /// Options from resolved settings: `tui.theme`, `tui.vim_bindings`, and the registry
+    /// picked with `--registry` (if it names a configured registry, else the address).
+    /// `log_file` is the caller's resolved path (`$XDG_STATE_HOME/rex/rex.log`).
+    pub fn from_settings(settings: &rex_core::config::Settings, log_file: Option<PathBuf>) -> Self {
+        TuiOptions {
+            theme: settings.tui.theme.into(),
+            vim_bindings: settings.tui.vim_bindings,
+            initial_registry: settings.runtime.registry.clone().filter(|r| !r.is_empty()),
+            log_file,
+            log_level: tracing::Level::INFO,
+        }
+    }
+}
+
 /// Why the TUI could not run (errors while running are shown in its status line instead).
 #[derive(Debug, thiserror::Error)]
 pub enum TuiError {

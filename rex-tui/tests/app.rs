@@ -532,6 +532,38 @@ fn thousand_tags_show_names_at_once_and_stream_details() {
 }
 
 #[test]
+fn details_of_a_replaced_stream_are_dropped() {
+    let mut h = at_nginx_tags();
+    h.key(KeyCode::Char('r'));
+    let (id, req) = h.take_pending().remove(0);
+    for ev in h.answer(id, &req) {
+        h.send(ev);
+    }
+    let (old_details, old_req) = h.take_pending().remove(0);
+    // A second refresh replaces the detail stream before the first delivers anything.
+    h.key(KeyCode::Char('r'));
+    h.settle();
+    let stale = h.answer(old_details, &old_req);
+    let before: Vec<_> = match h.app.top() {
+        Screen::Tags(t) => t.list.items.clone(),
+        _ => panic!(),
+    };
+    let progress = match h.app.top() {
+        Screen::Tags(t) => t.details.clone(),
+        _ => panic!(),
+    };
+    for ev in stale {
+        h.send(ev);
+    }
+    let Screen::Tags(t) = h.app.top() else {
+        panic!()
+    };
+    assert_eq!(t.list.items, before);
+    assert_eq!(t.details, progress, "progress counts ignore the old stream");
+    assert_eq!(t.details.received, 6);
+}
+
+#[test]
 fn leaving_a_tags_screen_cancels_its_detail_stream() {
     let mut h = at_nginx_tags();
     h.key(KeyCode::Char('r'));
@@ -665,6 +697,22 @@ fn mouse_click_selects_and_wheel_scrolls() {
     // Clicking the selected row opens it.
     h.send(click(6));
     assert!(matches!(h.app.top(), Screen::Tags(t) if t.repository == "tools/curl"));
+}
+
+#[test]
+fn clicking_an_image_tab_selects_it() {
+    let mut h = at_image();
+    let screen = h.render();
+    let tabs = screen.lines().nth(1).unwrap();
+    let col = tabs.find("Layers").unwrap();
+    let col = tabs[..col].chars().count() as u16 + 2;
+    h.send(Event::Mouse(MouseEvent {
+        kind: MouseEventKind::Down(MouseButton::Left),
+        column: col,
+        row: 1,
+        modifiers: crossterm::event::KeyModifiers::NONE,
+    }));
+    assert!(matches!(h.app.top(), Screen::Image(i) if i.section == rex_tui::app::Section::Layers));
 }
 
 #[test]

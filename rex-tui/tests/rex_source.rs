@@ -131,3 +131,19 @@ fn unknown_registry_and_missing_repository_are_errors_not_panics() {
         .unwrap_err();
     assert_eq!(err.kind, rex_tui::SourceErrorKind::NotFound, "{err:?}");
 }
+
+#[test]
+fn options_follow_the_tui_settings() {
+    let mut settings = Settings::default();
+    settings.tui.theme = rex_core::config::Theme::Light;
+    settings.tui.vim_bindings = false;
+    settings.runtime.registry = Some("local".into());
+    let o = rex_tui::TuiOptions::from_settings(&settings, Some("/state/rex/rex.log".into()));
+    assert_eq!(o.theme, Theme::Light);
+    assert!(!o.vim_bindings);
+    assert_eq!(o.initial_registry.as_deref(), Some("local"));
+    assert_eq!(
+        o.log_file.as_deref(),
+        Some(std::path::Path::new("/state/rex/rex.log"))
+    );
+}
