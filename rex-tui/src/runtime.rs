@@ -403,3 +403,18 @@ async fn stream_details(
     let _ = dtx.send(Streamed::Done(result));
     let _ = forward.await;
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::Command as _;
+
+    #[test]
+    fn osc52_sequence_carries_base64_text() {
+        let mut out = String::new();
+        SetClipboard("localhost:5000/a:b")
+            .write_ansi(&mut out)
+            .unwrap();
+        assert_eq!(out, "\x1b]52;c;bG9jYWxob3N0OjUwMDAvYTpi\x07");
+    }
+}

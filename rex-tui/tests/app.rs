@@ -749,6 +749,19 @@ fn initial_registry_opens_directly() {
 }
 
 #[test]
+fn the_spinner_turns_only_while_busy() {
+    let mut h = harness();
+    h.send(Event::Tick { now: NOW + 5 });
+    assert_eq!(h.app.spinner, 0);
+    assert_eq!(h.app.now, NOW + 5);
+    h.key(KeyCode::Char('r'));
+    h.send(Event::Tick { now: NOW + 6 });
+    h.send(Event::Tick { now: NOW + 7 });
+    assert_eq!(h.app.spinner, 2);
+    assert!(h.render().contains("⠹ loading registries"));
+}
+
+#[test]
 fn quit_and_ctrl_c() {
     let mut h = harness();
     h.key(KeyCode::Char('q'));
