@@ -153,7 +153,6 @@ pub struct GlobalFlags {
     pub no_cache: bool,
     pub cache_dir: Option<PathBuf>,
     pub config: Option<PathBuf>,
-    pub no_plugins: bool,
 }
 
 impl GlobalFlags {
@@ -192,7 +191,6 @@ impl GlobalFlags {
                 .flatten()
                 .cloned(),
             config: m.try_get_one::<PathBuf>("config").ok().flatten().cloned(),
-            no_plugins: b("no-plugins"),
         }
     }
 }

@@ -60,15 +60,6 @@ impl Environment {
         })
     }
 
-    /// Every `REX_*` variable (what the config layer may interpret).
-    pub fn rex_vars(&self) -> BTreeMap<String, String> {
-        self.vars
-            .iter()
-            .filter(|(k, _)| k.starts_with("REX_"))
-            .map(|(k, v)| (k.clone(), v.clone()))
-            .collect()
-    }
-
     pub fn home(&self) -> Option<PathBuf> {
         self.get("HOME").map(PathBuf::from)
     }
@@ -289,6 +280,11 @@ pub fn resolve(flags: &GlobalFlags, env: &Environment) -> Result<Settings, Plugi
     rt.state_dir = env.state_home().map(|d| d.join("rex"));
     rt.credentials = credential_sources(env, data_dir.as_deref());
     rt.data_dir = data_dir;
+    // `rex config edit` runs it; rex-core never reads the environment itself.
+    rt.editor = env
+        .get("VISUAL")
+        .or_else(|| env.get("EDITOR"))
+        .map(str::to_owned);
     Ok(s)
 }
 

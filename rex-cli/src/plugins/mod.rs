@@ -82,8 +82,6 @@ pub struct PluginSet {
     pub aliases: BTreeMap<String, Vec<String>>,
     /// One-line warnings for stderr (refused, incompatible, shadowed).
     pub warnings: Vec<String>,
-    /// The directories searched (empty with --no-plugins).
-    pub dirs: Vec<PathBuf>,
     pub external_enabled: bool,
 }
 
@@ -143,13 +141,8 @@ impl PluginSet {
             });
         }
         let mut warnings = Vec::new();
-        let dirs = if external {
-            plugin_dirs(env)
-        } else {
-            Vec::new()
-        };
         if external {
-            let found = discover::scan(&dirs, env, &mut warnings);
+            let found = discover::scan(&plugin_dirs(env), env, &mut warnings);
             entries.extend(found);
         }
         let mut set = PluginSet {
@@ -157,7 +150,6 @@ impl PluginSet {
             owners: BTreeMap::new(),
             aliases: BTreeMap::new(),
             warnings,
-            dirs,
             external_enabled: external,
         };
         set.assign_owners();

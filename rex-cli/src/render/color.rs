@@ -12,10 +12,6 @@ impl Palette {
         Palette { enabled }
     }
 
-    pub fn enabled(&self) -> bool {
-        self.enabled
-    }
-
     pub fn paint(&self, text: &str, style: Style) -> String {
         let code = match style {
             Style::Normal => return text.to_owned(),

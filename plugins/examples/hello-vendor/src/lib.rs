@@ -222,7 +222,7 @@ impl HelloVendor {
         tracing::info!(registry = %registry, "pinging registry");
         let started = Instant::now();
         let rt = runtime()?;
-        let status = rt.block_on(ping_registry(&registry, settings));
+        let status = rt.block_on(ping_registry(settings));
         host.progress(&Progress {
             message: format!("pinged {registry}"),
             current: 1,
@@ -276,7 +276,7 @@ impl HelloVendor {
         let limit: Option<usize> = inv.str("limit").and_then(|s| s.parse().ok());
         let registry = selected_registry(settings);
         let rt = runtime()?;
-        let mut repos = rt.block_on(list_repositories(&registry, settings))?;
+        let mut repos = rt.block_on(list_repositories(settings))?;
         if let Some(limit) = limit {
             repos.truncate(limit);
         }
@@ -292,142 +292,43 @@ impl HelloVendor {
     }
 }
 
-/// GET /v2/ on the registry. Until rex-core's client facade is available to plugins this
-/// speaks plain HTTP over tokio (enough for the example and its tests).
-async fn ping_registry(registry: &str, settings: &Settings) -> Result<(bool, String), PluginError> {
-    match http_get(registry, "/v2/", settings).await {
-        Ok((status, _)) => Ok((
-            status == 200 || status == 401,
-            format!(
-                "HTTP {status}{}",
-                if status == 401 {
-                    " (authentication required)"
-                } else {
-                    ""
-                }
-            ),
-        )),
-        Err(e) => Err(e),
+/// rex-core's errors carry the same kinds as plugin errors (same snake_case names).
+fn core_error(e: rex_core::Error) -> PluginError {
+    let kind = serde_json::to_value(e.kind())
+        .ok()
+        .and_then(|v| v.as_str().map(ErrorKind::from_name))
+        .unwrap_or(ErrorKind::General);
+    let mut err = PluginError::new(kind, e.to_string());
+    if let Some(h) = e.hint() {
+        err = err.with_hint(h);
     }
+    err
 }
 
-async fn list_repositories(
-    registry: &str,
-    settings: &Settings,
-) -> Result<Vec<String>, PluginError> {
-    let (status, body) = http_get(registry, "/v2/_catalog", settings).await?;
-    match status {
-        200 => {}
-        401 | 403 => {
-            return Err(PluginError::new(
-                ErrorKind::Auth,
-                format!("{registry} requires authentication"),
-            )
-            .with_hint(format!("log in with `rex registry login {registry}`")))
-        }
-        404 => {
-            return Err(PluginError::new(
-                ErrorKind::NotFound,
-                format!("{registry} has no catalog endpoint"),
-            ))
-        }
-        s => {
-            return Err(PluginError::general(format!(
-                "{registry} answered HTTP {s}"
-            )))
-        }
-    }
-    let v: serde_json::Value = serde_json::from_str(&body).map_err(|e| {
-        PluginError::general(format!("{registry} returned an unreadable catalog: {e}"))
-    })?;
-    Ok(v["repositories"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(|r| r.as_str().map(str::to_owned))
-                .collect()
-        })
-        .unwrap_or_default())
-}
-
-async fn http_get(
-    registry: &str,
-    path: &str,
-    settings: &Settings,
-) -> Result<(u16, String), PluginError> {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let hostport = registry
-        .trim_start_matches("http://")
-        .trim_start_matches("https://")
-        .trim_end_matches('/');
-    if registry.starts_with("https://") {
-        return Err(
-            PluginError::usage("the example plugin only speaks plain HTTP")
-                .with_hint("use a http:// or host:port registry"),
-        );
-    }
-    let addr = if hostport.contains(':') {
-        hostport.to_owned()
-    } else {
-        format!("{hostport}:80")
-    };
-    let timeout = Duration::from_secs(settings.network.timeout.max(1));
-    let net = |e: std::io::Error| {
-        PluginError::new(ErrorKind::Network, format!("cannot reach {registry}: {e}"))
-            .with_hint("check the registry address (-r) and that it is running")
-    };
-    let fut = async {
-        let mut stream = tokio::net::TcpStream::connect(&addr).await.map_err(net)?;
-        let req = format!("GET {path} HTTP/1.1\r\nHost: {hostport}\r\nUser-Agent: rex-acme/0.1\r\nConnection: close\r\n\r\n");
-        stream.write_all(req.as_bytes()).await.map_err(net)?;
-        let mut buf = Vec::new();
-        stream.read_to_end(&mut buf).await.map_err(net)?;
-        let text = String::from_utf8_lossy(&buf).into_owned();
-        let status = text
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse::<u16>().ok())
-            .ok_or_else(|| {
-                PluginError::new(
-                    ErrorKind::Network,
-                    format!("{registry} sent a malformed HTTP response"),
-                )
-            })?;
-        let body = match text.split_once("\r\n\r\n") {
-            Some((head, body))
-                if head
-                    .to_ascii_lowercase()
-                    .contains("transfer-encoding: chunked") =>
-            {
-                dechunk(body)
+/// GET /v2/ through rex-core's facade, with the settings rex resolved (registry,
+/// timeouts, TLS, proxies, credentials).
+async fn ping_registry(settings: &Settings) -> Result<(bool, String), PluginError> {
+    let rex = rex_core::registry::Rex::new(settings).map_err(core_error)?;
+    let info = rex.ping().await.map_err(core_error)?;
+    tracing::debug!(scheme = %info.auth_scheme, authenticated = info.authenticated, "registry answered");
+    Ok((
+        true,
+        format!(
+            "{} ({} auth{})",
+            info.api_version.as_deref().unwrap_or("registry"),
+            info.auth_scheme,
+            if info.authenticated {
+                ", authenticated"
+            } else {
+                ""
             }
-            Some((_, body)) => body.to_owned(),
-            None => String::new(),
-        };
-        tracing::debug!(status, path, "registry answered");
-        Ok((status, body))
-    };
-    tokio::time::timeout(timeout, fut).await.map_err(|_| {
-        PluginError::new(
-            ErrorKind::Network,
-            format!("{registry} did not answer within {}s", timeout.as_secs()),
-        )
-    })?
+        ),
+    ))
 }
 
-fn dechunk(mut body: &str) -> String {
-    let mut out = String::new();
-    while let Some((size, rest)) = body.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if n == 0 || rest.len() < n {
-            break;
-        }
-        out.push_str(&rest[..n]);
-        body = rest[n..].trim_start_matches("\r\n");
-    }
-    out
+async fn list_repositories(settings: &Settings) -> Result<Vec<String>, PluginError> {
+    let rex = rex_core::registry::Rex::new(settings).map_err(core_error)?;
+    rex.list_repositories().await.map_err(core_error)
 }
 
 fn echo(inv: &Invocation) -> Result<Output, PluginError> {
