@@ -278,6 +278,10 @@ pub struct RuntimeSettings {
     /// [`Settings::resolve`] so commands can mark defaults.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub origins: BTreeMap<String, Origin>,
+    /// The user's editor command (`$EDITOR`, may carry arguments), filled by the host for
+    /// `rex config edit`; `None` = try vim, nano, vi.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub editor: Option<String>,
 }
 
 /// The registry a command talks to, as picked by [`Settings::resolve_registry`]. The
@@ -1280,10 +1284,9 @@ impl Settings {
                 .find(|e| address_key(&e.url) == wanted)
             {
                 let mut t = from_entry(e);
-                // Keep the scheme the user typed, if any.
-                t.url = r.to_owned();
-                if !r.contains("://") {
-                    t.url = e.url.clone();
+                // An explicit scheme the user typed wins over the configured one.
+                if r.contains("://") {
+                    t.url = r.to_owned();
                 }
                 return Ok(t);
             }

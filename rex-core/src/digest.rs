@@ -137,6 +137,12 @@ impl Digest {
         format!("{}:{}", self.algorithm, &self.hex()[..12])
     }
 
+    /// `algorithm-hex`: the tag of the OCI 1.1 referrers fallback (`sha256-<hex>`), also
+    /// safe as a file name.
+    pub fn to_tag(&self) -> String {
+        format!("{}-{}", self.algorithm, self.hex())
+    }
+
     /// Check `bytes` against this digest. The error names both digests.
     pub fn verify(&self, bytes: &[u8]) -> Result<()> {
         let mut v = self.verifier();
@@ -287,6 +293,11 @@ mod tests {
         assert_eq!(d.as_str(), EMPTY256);
         assert_eq!(d.to_string(), EMPTY256);
         assert_eq!(d.short(), "sha256:e3b0c44298fc");
+        assert_eq!(
+            d.to_tag(),
+            "sha256-e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
+        );
+        crate::reference::validate_tag(&d.to_tag()).unwrap();
         let s512 = format!("sha512:{}", "ab".repeat(64));
         let d = s512.parse::<Digest>().unwrap();
         assert_eq!(d.algorithm(), Algorithm::Sha512);

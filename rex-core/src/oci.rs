@@ -684,6 +684,18 @@ impl ImageConfig {
             .map_err(|e| Error::general(format!("invalid image config: {e}")))
     }
 
+    /// `created` as a time, when present and valid.
+    pub fn created_time(&self) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.created
+            .as_deref()
+            .and_then(crate::format::parse_timestamp)
+    }
+
+    /// History entries that produced a layer (in layer order).
+    pub fn layer_history(&self) -> impl Iterator<Item = &History> {
+        self.history.iter().filter(|h| !h.empty_layer)
+    }
+
     /// The platform this config describes.
     pub fn platform(&self) -> Platform {
         Platform {

@@ -351,6 +351,8 @@ fn image_config_docker_style() {
         Some("buildkit.dockerfile.v0")
     );
     assert_eq!(c.platform().to_string(), "linux/amd64");
+    assert_eq!(c.created_time().unwrap().timestamp(), 1705329000);
+    assert_eq!(c.layer_history().count(), 2);
 
     // Serialising writes the spec's shape back (ports as an object of empty objects).
     let v = serde_json::to_value(&c).unwrap();
