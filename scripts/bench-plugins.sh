@@ -55,8 +55,10 @@ hyperfine -N --warmup 5 --runs "$runs" --export-json "$json" \
 
 python3 - "$json" <<'PY'
 import json, sys
-r = {x["command"]: x["mean"] for x in json.load(open(sys.argv[1]))["results"]}
+res = {x["command"]: x for x in json.load(open(sys.argv[1]))["results"]}
+# Means are what users feel; minimums are robust on a busy machine.
 for cmd in ("help", "version"):
-    a, b = r[f"{cmd}/0 plugins"], r[f"{cmd}/5 plugins"]
-    print(f"rex {cmd:8} 0 plugins {a*1000:7.2f} ms   5 plugins {b*1000:7.2f} ms   ratio {b/a:5.2f}x")
+    a, b = res[f"{cmd}/0 plugins"], res[f"{cmd}/5 plugins"]
+    print(f"rex {cmd:8} mean: 0 plugins {a['mean']*1000:6.2f} ms, 5 plugins {b['mean']*1000:6.2f} ms, ratio {b['mean']/a['mean']:4.2f}x"
+          f" | min: {a['min']*1000:5.2f} ms vs {b['min']*1000:5.2f} ms, ratio {b['min']/a['min']:4.2f}x")
 PY
