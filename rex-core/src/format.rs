@@ -493,4 +493,34 @@ mod tests {
         assert!(matches!(sanitize_for_terminal("clean"), Cow::Borrowed(_)));
         assert_eq!(sanitize_line("a\nb\tc\u{1b}[1m"), "a b c");
     }
+
+    #[test]
+    fn random_inputs_are_sanitised_and_truncated_safely() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(11);
+        let alphabet: Vec<char> = "a[]0;m\\\u{1b}\u{7}\u{9b}\u{9c}\u{9d}\n\t\r日é🚀\u{301}\u{202e}"
+            .chars()
+            .collect();
+        for _ in 0..20_000 {
+            let len = rng.gen_range(0..30);
+            let s: String = (0..len)
+                .map(|_| alphabet[rng.gen_range(0..alphabet.len())])
+                .collect();
+            let clean = sanitize_for_terminal(&s);
+            assert!(
+                !clean
+                    .chars()
+                    .any(|c| (c.is_control() && c != '\n' && c != '\t') || is_bidi_control(c)),
+                "{s:?} -> {clean:?}"
+            );
+            let line = sanitize_line(&s);
+            assert!(!line.chars().any(|c| c.is_control()), "{s:?}");
+            let w = rng.gen_range(0..12);
+            assert!(display_width(&truncate_end(&line, w)) <= w, "{line:?} {w}");
+            assert!(
+                display_width(&truncate_middle(&line, w)) <= w,
+                "{line:?} {w}"
+            );
+        }
+    }
 }

@@ -740,4 +740,34 @@ mod tests {
         assert_eq!(json, "\"localhost:5000/a/b:v1\"");
         assert_eq!(serde_json::from_str::<Reference>(&json).unwrap(), r);
     }
+
+    #[test]
+    fn random_inputs_never_panic_and_round_trip() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let alphabet: Vec<char> = "abcz09AZ._-/:@[]é \n".chars().collect();
+        let mut ok = 0;
+        for _ in 0..20_000 {
+            let len = rng.gen_range(0..24);
+            let mut s: String = (0..len)
+                .map(|_| alphabet[rng.gen_range(0..alphabet.len())])
+                .collect();
+            if rng.gen_bool(0.2) {
+                s.push('@');
+                s.push_str(D);
+            }
+            match Reference::parse(&s) {
+                Ok(r) => {
+                    ok += 1;
+                    assert_eq!(Reference::parse(&r.to_string()).unwrap(), r, "{s}");
+                    assert_eq!(r.to_string(), s);
+                }
+                Err(e) => assert!(e.message().starts_with("invalid reference '"), "{s}"),
+            }
+        }
+        assert!(
+            ok > 100,
+            "the generator produces some valid references ({ok})"
+        );
+    }
 }

@@ -506,3 +506,56 @@ fn find_platform_prefers_the_default_variant() {
         D1
     );
 }
+
+#[test]
+fn random_json_never_panics() {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand::rngs::StdRng::seed_from_u64(3);
+    let pieces = [
+        "{",
+        "}",
+        "[",
+        "]",
+        ",",
+        ":",
+        "\"schemaVersion\"",
+        "2",
+        "1",
+        "null",
+        "\"manifests\"",
+        "\"config\"",
+        "\"layers\"",
+        "\"mediaType\"",
+        "\"digest\"",
+        "\"size\"",
+        "\"platform\"",
+        "\"os.version\"",
+        "\"Env\"",
+        "\"x\"",
+        "-1",
+        "true",
+    ];
+    let cts = [
+        None,
+        Some(media_types::OCI_INDEX),
+        Some(media_types::DOCKER_MANIFEST),
+        Some("text/plain"),
+    ];
+    for _ in 0..20_000 {
+        let n = rng.gen_range(0..20);
+        let s: String = (0..n)
+            .map(|_| pieces[rng.gen_range(0..pieces.len())])
+            .collect();
+        let _ = Manifest::parse(s.as_bytes(), cts[rng.gen_range(0..cts.len())]);
+        let _ = ImageConfig::parse(s.as_bytes());
+    }
+    // Structurally valid documents with random sizes and kinds parse or fail cleanly.
+    let m = Manifest::parse(
+        oci_image_json(true).as_bytes(),
+        Some(media_types::DOCKER_MANIFEST_LIST),
+    );
+    assert!(m
+        .unwrap_err()
+        .message()
+        .contains("'manifests' field is missing"));
+}
