@@ -136,3 +136,72 @@ rex_plugin_api::register_builtin!(|| Box::new(ConfigPlugin));
 
 #[cfg(feature = "cdylib")]
 rex_plugin_api::export_plugin!(ConfigPlugin);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rex_plugin_api::{ArgValue, InvocationContext, NullHost};
+    use serde_json::json;
+
+    #[test]
+    fn manifest_declares_config_and_its_verbs() {
+        let m = ConfigPlugin.manifest();
+        let config = &m.commands[0];
+        assert_eq!(config.name, "config");
+        assert!(config.runnable, "`rex config` alone shows everything");
+        let verbs: Vec<_> = config.subcommands.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(verbs, ["get", "set", "edit"]);
+        let set = &config.subcommands[1];
+        assert!(set.args.iter().all(|a| a.required && a.long.is_none()));
+    }
+
+    #[test]
+    fn show_marks_origins_from_settings_and_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("config.toml");
+        std::fs::write(&file, "[tui]\ntheme = \"light\"\n").unwrap();
+        // As the host resolves it: the timeout from the environment, the theme from the
+        // file (recorded in `origins` or not, the file is read too).
+        let settings = json!({
+            "network": {"timeout": 99},
+            "tui": {"theme": "light"},
+            "runtime": {"config_file": file, "origins": {"network.timeout": "env"}}
+        });
+        let inv = Invocation {
+            v: 1,
+            command: vec!["config".into()],
+            args: Default::default(),
+            settings,
+            context: InvocationContext::default(),
+        };
+        let Output::Structured { value, pretty } = ConfigPlugin.invoke(inv, &NullHost).unwrap()
+        else {
+            panic!("structured output expected")
+        };
+        assert_eq!(value["values"]["network"]["timeout"], 99);
+        assert_eq!(value["origins"]["network.timeout"], "env");
+        assert_eq!(value["origins"]["tui.theme"], "file");
+        assert_eq!(value["values"]["output"]["format"], "auto");
+        let text = serde_json::to_string(&pretty).unwrap();
+        assert!(text.contains("timeout = 99 (env)"), "{text}");
+        assert!(text.contains("theme = light\""), "{text}");
+        assert!(text.contains("retry_attempts = 3 (default)"), "{text}");
+    }
+
+    #[test]
+    fn get_through_invoke_returns_the_bare_value() {
+        let mut args = std::collections::BTreeMap::new();
+        args.insert("key".to_owned(), ArgValue::Str("cache.ttl.manifest".into()));
+        let inv = Invocation {
+            v: 1,
+            command: vec!["config".into(), "get".into()],
+            args,
+            settings: json!({}),
+            context: InvocationContext::default(),
+        };
+        let Output::Structured { value, .. } = ConfigPlugin.invoke(inv, &NullHost).unwrap() else {
+            panic!("structured output expected")
+        };
+        assert_eq!(value, json!(86400));
+    }
+}

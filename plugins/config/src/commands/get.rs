@@ -56,10 +56,10 @@ pub(crate) fn spec_of(key: &str) -> Result<&'static KeySpec, PluginError> {
         let suggestion = e
             .hint()
             .filter(|h| h.starts_with("did you mean"))
-            .map(|h| h.split(" (").next().unwrap_or(h).to_owned() + "; ");
+            .map(|h| h.split(" (").next().unwrap_or(h).to_owned() + " ");
         let mut err = core_err(e);
         err.hint = Some(format!(
-            "{}valid keys: {}",
+            "{}Valid keys: {}",
             suggestion.unwrap_or_default(),
             keys.join(", ")
         ));

@@ -145,6 +145,9 @@ impl ShowReport {
                         let rest = e.key.split_once('.').map(|(_, r)| r).unwrap_or(&e.key);
                         let value = display_value(&e.value);
                         match e.origin {
+                            Origin::Default if e.value.is_null() => {
+                                Cell::styled(format!("{rest} = {value}"), Style::Dim)
+                            }
                             Origin::Default => {
                                 Cell::styled(format!("{rest} = {value} (default)"), Style::Dim)
                             }

@@ -1,6 +1,6 @@
 //! `rex registry init NAME URL`: check that a registry answers, then add it.
 
-use super::{config_file, core_err, find_entry, probe_new, required, Status};
+use super::{config_file, core_err, find_entry, probe_new, required, target_for_entry, Status};
 use rex_core::config::{RegistryEntry, Settings};
 use rex_plugin_api::{Block, ErrorKind, Host, Invocation, Output, PluginError};
 use serde::Serialize;
@@ -61,7 +61,10 @@ pub fn run(
         skip_verify: args.skip_verify,
     };
     // Validates the name and the URL (scheme, host, insecure rules) before any network use.
-    let entry = rex_core::config::validate_registry_entry(&entry).map_err(core_err)?;
+    let mut entry = rex_core::config::validate_registry_entry(&entry).map_err(core_err)?;
+    // Store the address with its scheme (`localhost:5000` → `http://localhost:5000`), so the
+    // file says what rex talks to.
+    entry.url = target_for_entry(settings, &entry)?.endpoint.base_url();
     let status = probe_new(settings, &entry).map_err(|e| {
         if e.kind == ErrorKind::Network {
             e.with_detail("nothing was added to the configuration")

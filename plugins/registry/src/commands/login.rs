@@ -169,7 +169,7 @@ impl LoginReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::test_support::invocation;
+    use crate::commands::test_support::{invocation, tty, ScriptedHost};
     use rex_plugin_api::ArgValue;
     use serde_json::json;
 
@@ -214,6 +214,100 @@ mod tests {
         assert_eq!(password_from_stdin("s3cret\r\n".into()).expose(), "s3cret");
         assert_eq!(password_from_stdin(" a b \n\n".into()).expose(), " a b \n");
         assert_eq!(password_from_stdin("nonl".into()).expose(), "nonl");
+    }
+
+    fn settings_for(dir: &std::path::Path, url: &str) -> Settings {
+        serde_json::from_value(json!({
+            "registries": {"current": "r", "list": [{"name": "r", "url": url}]},
+            "runtime": {
+                "config_file": dir.join("config.toml"),
+                "credentials": {"fallback_file": dir.join("credentials.json")}
+            }
+        }))
+        .unwrap()
+    }
+
+    /// On a terminal, the missing username and password are asked for (the password
+    /// hidden), checked against a real registry, and stored in the 0600 file.
+    fn prompts_verifies_and_stores(mode: rex_tests::Mode) {
+        let reg = rex_tests::TestRegistry::start(mode);
+        let dir = tempfile::tempdir().unwrap();
+        let settings = settings_for(dir.path(), &reg.url());
+        let args = LoginArgs {
+            name: None,
+            username: None,
+            password: None,
+            password_stdin: false,
+        };
+
+        let host = ScriptedHost::answering(&["alice", "not-it"]);
+        let err = run(&settings, &args, &tty(), &host).unwrap_err();
+        assert_eq!(err.exit_code(), 4, "{err:?}");
+        assert!(!format!("{err:?}").contains("not-it"));
+        assert!(!dir.path().join("credentials.json").exists());
+
+        let host = ScriptedHost::answering(&["alice", "wonderland"]);
+        let r = run(&settings, &args, &tty(), &host).unwrap();
+        assert_eq!(
+            *host.asked.lock().unwrap(),
+            [
+                ("Username".to_owned(), false),
+                ("Password".to_owned(), true)
+            ]
+        );
+        assert!(r.verified);
+        assert_eq!(r.registry, reg.host_port());
+        assert_eq!(r.stored_in, StoredIn::File);
+        let file = dir.path().join("credentials.json");
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(
+            std::fs::metadata(&file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
+        let stored =
+            rex_core::credentials::CredentialStore::new(settings.runtime.credentials.clone())
+                .lookup(&reg.host_port())
+                .unwrap()
+                .unwrap();
+        assert_eq!(stored.username, "alice");
+        assert_eq!(stored.password.expose(), "wonderland");
+        let Output::Structured { value, .. } = r.into_output() else {
+            unreachable!()
+        };
+        assert!(!value.to_string().contains("wonderland"));
+    }
+
+    #[test]
+    fn prompts_verifies_and_stores_basic() {
+        prompts_verifies_and_stores(rex_tests::Mode::basic("alice", "wonderland"));
+    }
+
+    #[test]
+    fn prompts_verifies_and_stores_token() {
+        prompts_verifies_and_stores(rex_tests::Mode::token(&[("alice", "wonderland")]));
+    }
+
+    #[test]
+    fn password_flag_warns_through_the_host() {
+        let reg = rex_tests::TestRegistry::start(rex_tests::Mode::Anonymous);
+        let dir = tempfile::tempdir().unwrap();
+        let settings = settings_for(dir.path(), &reg.url());
+        let host = ScriptedHost::default();
+        let args = LoginArgs {
+            name: Some("r".into()),
+            username: Some("bob".into()),
+            password: Some(Secret::new("pw-on-cmdline")),
+            password_stdin: false,
+        };
+        let r = run(&settings, &args, &InvocationContext::default(), &host).unwrap();
+        // An anonymous registry cannot check credentials; they are stored anyway.
+        assert!(!r.verified);
+        let logs = host.logs.lock().unwrap();
+        assert!(
+            logs.iter().any(|l| l.contains("--password-stdin")),
+            "{logs:?}"
+        );
+        assert!(logs.iter().all(|l| !l.contains("pw-on-cmdline")));
     }
 
     #[test]

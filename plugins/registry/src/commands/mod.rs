@@ -82,10 +82,22 @@ pub(crate) fn core_err(e: rex_core::Error) -> PluginError {
     if let Some(hint) = e.hint() {
         out = out.with_hint(hint);
     }
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        out = out.with_detail(s.to_string());
-        source = s.source();
+    // Core messages already describe the failure; only a root cause they do not mention
+    // is worth a line (the intermediate layers are transport noise).
+    let mut root = std::error::Error::source(&e);
+    while let Some(next) = root.and_then(|s| s.source()) {
+        root = Some(next);
+    }
+    if let Some(root) = root.map(|r| r.to_string()) {
+        let message = out.message.to_ascii_lowercase();
+        let cause = root.to_ascii_lowercase();
+        let known = cause
+            .split(" (os error")
+            .next()
+            .is_some_and(|c| message.contains(c.trim()));
+        if !known {
+            out = out.with_detail(root);
+        }
     }
     out
 }
@@ -100,7 +112,67 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, PluginError> {
 
 #[cfg(test)]
 pub(crate) mod test_support {
-    use rex_plugin_api::{ArgValue, Invocation, InvocationContext};
+    use rex_plugin_api::{
+        ArgValue, Host, Invocation, InvocationContext, LogLevel, PluginError, Progress,
+    };
+    use std::sync::Mutex;
+
+    /// A host with a terminal whose user gives scripted answers, recording the questions.
+    #[derive(Default)]
+    pub struct ScriptedHost {
+        pub answers: Mutex<Vec<String>>,
+        pub confirm: bool,
+        pub asked: Mutex<Vec<(String, bool)>>,
+        pub logs: Mutex<Vec<String>>,
+    }
+
+    impl ScriptedHost {
+        pub fn answering(answers: &[&str]) -> Self {
+            ScriptedHost {
+                answers: Mutex::new(answers.iter().rev().map(|s| s.to_string()).collect()),
+                ..ScriptedHost::default()
+            }
+        }
+    }
+
+    impl Host for ScriptedHost {
+        fn log(&self, _: LogLevel, _: &str, message: &str) {
+            self.logs.lock().unwrap().push(message.to_owned());
+        }
+        fn max_level(&self) -> LogLevel {
+            LogLevel::Trace
+        }
+        fn is_cancelled(&self) -> bool {
+            false
+        }
+        fn progress(&self, _: &Progress) {}
+        fn prompt(&self, message: &str, secret: bool) -> Result<String, PluginError> {
+            self.asked
+                .lock()
+                .unwrap()
+                .push((message.to_owned(), secret));
+            self.answers
+                .lock()
+                .unwrap()
+                .pop()
+                .ok_or_else(|| PluginError::usage("no scripted answer left"))
+        }
+        fn confirm(&self, message: &str) -> Result<bool, PluginError> {
+            self.asked.lock().unwrap().push((message.to_owned(), false));
+            Ok(self.confirm)
+        }
+        fn read_stdin(&self) -> Result<String, PluginError> {
+            Ok(String::new())
+        }
+    }
+
+    pub fn tty() -> InvocationContext {
+        InvocationContext {
+            stdin_is_tty: true,
+            stdout_is_tty: true,
+            ..InvocationContext::default()
+        }
+    }
 
     /// An invocation of `command` with the given arguments and settings.
     pub fn invocation(
@@ -273,7 +345,13 @@ async fn ping_entry(
 
 /// A new registry must answer (`init`): unreachable is an error (exit 3), 401 is fine.
 pub(crate) fn probe_new(settings: &Settings, entry: &RegistryEntry) -> Result<Status, PluginError> {
-    let ping = runtime()?.block_on(ping_entry(settings, &settings.network, entry));
+    // The full timeout (a far registry may be slow) but no retries: a refused or
+    // unresolvable address will not get better within a second.
+    let network = NetworkSettings {
+        retry_attempts: 0,
+        ..settings.network.clone()
+    };
+    let ping = runtime()?.block_on(ping_entry(settings, &network, entry));
     match status_of(&ping) {
         Status::Offline => Err(ping.err().map(core_err).unwrap_or_else(|| {
             PluginError::new(ErrorKind::Network, format!("{} did not answer", entry.url))

@@ -38,14 +38,23 @@ pub struct RemoveReport {
 pub fn run(
     settings: &Settings,
     args: &RemoveArgs,
-    _context: &InvocationContext,
+    context: &InvocationContext,
     host: &dyn Host,
 ) -> Result<RemoveReport, PluginError> {
     let entry = find_entry(settings, &args.name)
         .ok_or_else(|| unknown_registry(settings, &args.name))?
         .clone();
     let was_current = settings.registries.current.as_deref() == Some(entry.name.as_str());
-    // The host refuses to ask without a terminal (usage error, hint: --force).
+    if !args.force && !context.stdin_is_tty {
+        return Err(PluginError::usage(format!(
+            "not removing registry '{}' without confirmation: there is no terminal to ask on",
+            entry.name
+        ))
+        .with_hint(format!(
+            "pass --force: `rex registry remove {} --force`",
+            entry.name
+        )));
+    }
     if !args.force
         && !host.confirm(&format!(
             "Remove registry '{}' ({})?",
@@ -117,7 +126,7 @@ impl RemoveReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::test_support::invocation;
+    use crate::commands::test_support::{invocation, tty, ScriptedHost};
     use rex_plugin_api::{ArgValue, NullHost};
     use serde_json::json;
 
@@ -159,6 +168,78 @@ mod tests {
         assert_eq!(err.exit_code(), 2);
         assert!(err.hint.unwrap().contains("--force"));
         assert_eq!(std::fs::read_to_string(&file).unwrap(), original);
+    }
+
+    fn two_registries(dir: &std::path::Path) -> Settings {
+        let file = dir.join("config.toml");
+        std::fs::write(
+            &file,
+            "[registries]\ncurrent = \"dev\"\n\n[[registries.list]]\nname = \"dev\"\nurl = \"http://127.0.0.1:5000\"\n\n[[registries.list]]\nname = \"prod\"\nurl = \"https://registry.example.com\"\n",
+        )
+        .unwrap();
+        serde_json::from_value(json!({
+            "registries": {"current": "dev", "list": [
+                {"name": "dev", "url": "http://127.0.0.1:5000"},
+                {"name": "prod", "url": "https://registry.example.com"}
+            ]},
+            "runtime": {
+                "config_file": file,
+                "cache_dir": dir.join("cache"),
+                "credentials": {"fallback_file": dir.join("credentials.json")}
+            }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn asks_first_and_no_keeps_everything() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = two_registries(dir.path());
+        let before =
+            std::fs::read_to_string(settings.runtime.config_file.as_ref().unwrap()).unwrap();
+        let host = ScriptedHost::default();
+        let args = RemoveArgs {
+            name: "dev".into(),
+            force: false,
+        };
+        let r = run(&settings, &args, &tty(), &host).unwrap();
+        assert!(!r.removed);
+        assert_eq!(
+            host.asked.lock().unwrap()[0].0,
+            "Remove registry 'dev' (http://127.0.0.1:5000)?"
+        );
+        let after =
+            std::fs::read_to_string(settings.runtime.config_file.as_ref().unwrap()).unwrap();
+        assert_eq!(before, after);
+    }
+
+    #[test]
+    fn yes_removes_current_registry_and_its_credentials() {
+        let dir = tempfile::tempdir().unwrap();
+        let settings = two_registries(dir.path());
+        let store =
+            rex_core::credentials::CredentialStore::new(settings.runtime.credentials.clone());
+        store
+            .store(
+                "127.0.0.1:5000",
+                &rex_core::credentials::Credentials::new("me", "pw"),
+            )
+            .unwrap();
+        let host = ScriptedHost {
+            confirm: true,
+            ..ScriptedHost::default()
+        };
+        let args = RemoveArgs {
+            name: "dev".into(),
+            force: false,
+        };
+        let r = run(&settings, &args, &tty(), &host).unwrap();
+        assert!(r.removed && r.was_current && r.credentials_removed, "{r:?}");
+        let text = std::fs::read_to_string(settings.runtime.config_file.as_ref().unwrap()).unwrap();
+        assert!(!text.contains("dev"), "{text}");
+        assert!(!text.contains("current"), "{text}");
+        assert!(text.contains("prod"), "{text}");
+        assert!(store.lookup("127.0.0.1:5000").unwrap().is_none());
     }
 
     #[test]
