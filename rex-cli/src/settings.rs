@@ -5,7 +5,7 @@
 //! sources, proxies) is resolved here and handed over in `Settings.runtime`.
 
 use crate::cli::GlobalFlags;
-use rex_core::config::{ColorChoice, OutputFormat, Settings};
+use rex_core::config::{ColorChoice, ConfigSources, OutputFormat, Overrides, Settings};
 use rex_core::credentials::CredentialSources;
 use rex_plugin_api::{ErrorKind, PluginError};
 use std::collections::BTreeMap;
@@ -48,6 +48,14 @@ impl Environment {
             .get(key)
             .map(String::as_str)
             .filter(|v| !v.is_empty())
+    }
+
+    /// Every variable, for rex-core's config layer (it picks the ones it knows).
+    pub fn pairs(&self) -> Vec<(String, String)> {
+        self.vars
+            .iter()
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
     }
 
     /// A switch like `REX_NO_CACHE`: set to anything except empty, `0`, `false`, `no`.
@@ -138,10 +146,6 @@ fn credential_sources(env: &Environment, data_dir: Option<&Path>) -> CredentialS
     }
 }
 
-fn config_error(message: impl Into<String>) -> PluginError {
-    PluginError::new(ErrorKind::Config, message)
-}
-
 /// The config file in use and whether it must exist (it was named explicitly).
 pub fn config_file(flags: &GlobalFlags, env: &Environment) -> (Option<PathBuf>, bool) {
     if let Some(p) = &flags.config {
@@ -153,138 +157,70 @@ pub fn config_file(flags: &GlobalFlags, env: &Environment) -> (Option<PathBuf>, 
     (env.config_home().map(|c| c.join("rex/config.toml")), false)
 }
 
-/// Read the config file (defaults when it does not exist and was not named).
-fn load_file(path: Option<&Path>, required: bool) -> Result<Settings, PluginError> {
-    let Some(path) = path else {
-        return Ok(Settings::default());
-    };
-    let text = match std::fs::read_to_string(path) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound && !required => {
-            return Ok(Settings::default())
-        }
-        Err(e) => {
-            return Err(
-                config_error(format!("cannot read config file {}: {e}", path.display()))
-                    .with_hint("check the path given with --config or REX_CONFIG"),
-            )
-        }
-    };
-    toml::from_str::<Settings>(&text).map_err(|e| {
-        config_error(format!("invalid config file {}", path.display()))
-            .with_detail(e.to_string().trim_end().to_owned())
-            .with_hint("fix the file, or run `rex config edit`")
-    })
+/// rex-core's errors have the same kinds (and snake_case names) as plugin errors.
+pub fn core_error(e: rex_core::Error) -> PluginError {
+    let kind = serde_json::to_value(e.kind())
+        .ok()
+        .and_then(|v| v.as_str().map(ErrorKind::from_name))
+        .unwrap_or(ErrorKind::General);
+    let mut err = PluginError::new(kind, e.to_string());
+    if let Some(h) = e.hint() {
+        err = err.with_hint(h);
+    }
+    err
 }
 
-fn parse_format(v: &str, source: &str) -> Result<OutputFormat, PluginError> {
-    match v.to_ascii_lowercase().as_str() {
-        "pretty" => Ok(OutputFormat::Pretty),
-        "json" => Ok(OutputFormat::Json),
-        "yaml" => Ok(OutputFormat::Yaml),
-        _ => Err(
-            config_error(format!("{source}: unknown output format '{v}'"))
-                .with_hint("use pretty, json or yaml"),
-        ),
+fn overrides(flags: &GlobalFlags) -> Overrides {
+    // clap has already restricted these values to the listed words.
+    let format = flags.format.as_deref().and_then(|f| match f {
+        "pretty" => Some(OutputFormat::Pretty),
+        "json" => Some(OutputFormat::Json),
+        "yaml" => Some(OutputFormat::Yaml),
+        _ => None,
+    });
+    let color = if flags.no_color {
+        Some(ColorChoice::Never)
+    } else {
+        flags.color.as_deref().and_then(|c| match c {
+            "auto" => Some(ColorChoice::Auto),
+            "always" => Some(ColorChoice::Always),
+            "never" => Some(ColorChoice::Never),
+            _ => None,
+        })
+    };
+    Overrides {
+        registry: flags.registry.clone(),
+        format,
+        color,
+        quiet: flags.quiet.then_some(true),
+        timeout: flags.timeout,
+        no_verify_tls: flags.no_verify_tls,
+        no_cache: flags.no_cache,
+        cache_dir: flags.cache_dir.clone(),
+        verbose: flags.verbose,
     }
 }
 
-fn parse_color(v: &str, source: &str) -> Result<ColorChoice, PluginError> {
-    match v.to_ascii_lowercase().as_str() {
-        "auto" => Ok(ColorChoice::Auto),
-        "always" => Ok(ColorChoice::Always),
-        "never" => Ok(ColorChoice::Never),
-        _ => Err(config_error(format!("{source}: unknown colour mode '{v}'"))
-            .with_hint("use auto, always or never")),
-    }
-}
-
-/// Resolve every setting for this run: defaults < config file < `REX_*` env < flags.
+/// Resolve every setting for this run: defaults < config file < `REX_*` env < flags
+/// (rex-core's `Settings::resolve`), then the paths only the host can know: XDG
+/// directories and credential sources.
 pub fn resolve(flags: &GlobalFlags, env: &Environment) -> Result<Settings, PluginError> {
-    let (file, required) = config_file(flags, env);
-    let mut s = load_file(file.as_deref(), required)?;
-
-    // Environment over the file.
-    if let Some(v) = env.get("REX_OUTPUT_FORMAT") {
-        s.output.format = Some(parse_format(v, "REX_OUTPUT_FORMAT")?);
-    }
-    if let Some(v) = env.get("REX_COLOR") {
-        s.output.color = parse_color(v, "REX_COLOR")?;
-    }
-    if env.get("NO_COLOR").is_some() {
-        s.output.color = ColorChoice::Never;
-    }
-    if let Some(v) = env.get("REX_TIMEOUT") {
-        s.network.timeout = v.parse::<u64>().ok().filter(|t| *t > 0).ok_or_else(|| {
-            config_error(format!(
-                "REX_TIMEOUT: '{v}' is not a positive number of seconds"
-            ))
-        })?;
-    }
-    if env.is_true("REX_NO_VERIFY_TLS") {
-        s.network.verify_tls = false;
-    }
-    if let Some(v) = env.get("REX_CACHE_DIR") {
-        s.cache.location = Some(PathBuf::from(v));
-    }
-    s.network.proxy.http = env
-        .get("http_proxy")
-        .or_else(|| env.get("HTTP_PROXY"))
-        .map(str::to_owned);
-    s.network.proxy.https = env
-        .get("https_proxy")
-        .or_else(|| env.get("HTTPS_PROXY"))
-        .map(str::to_owned);
-    s.network.proxy.no_proxy = env
-        .get("no_proxy")
-        .or_else(|| env.get("NO_PROXY"))
-        .map(str::to_owned);
-
-    // Flags over everything.
-    if let Some(v) = &flags.format {
-        s.output.format = Some(parse_format(v, "--format")?);
-    }
-    if flags.no_color {
-        s.output.color = ColorChoice::Never;
-    } else if let Some(v) = &flags.color {
-        s.output.color = parse_color(v, "--color")?;
-    }
-    if flags.quiet {
-        s.output.quiet = true;
-    }
-    if let Some(t) = flags.timeout {
-        s.network.timeout = t;
-    }
-    if flags.no_verify_tls {
-        s.network.verify_tls = false;
-    }
-    if let Some(d) = &flags.cache_dir {
-        s.cache.location = Some(d.clone());
-    }
-
-    // Per-run values.
+    let (file, file_required) = config_file(flags, env);
+    let sources = ConfigSources {
+        file,
+        file_required,
+        env: env.pairs(),
+        overrides: overrides(flags),
+    };
+    let mut s = Settings::resolve(&sources).map_err(core_error)?.settings;
     let data_dir = env.rex_data_dir();
     let rt = &mut s.runtime;
-    // Seed 2.9: REX_REGISTRY is a default below the configured current registry.
-    rt.registry = flags.registry.clone().or_else(|| {
-        if s.registries.current.is_none() {
-            env.get("REX_REGISTRY").map(str::to_owned)
-        } else {
-            None
-        }
-    });
-    rt.no_cache = flags.no_cache || env.is_true("REX_NO_CACHE");
-    rt.verbose = flags.verbose;
-    rt.config_file = file;
-    rt.cache_dir = s.cache.location.clone().or_else(|| env.rex_cache_home());
+    if rt.cache_dir.is_none() {
+        rt.cache_dir = env.rex_cache_home();
+    }
     rt.state_dir = env.state_home().map(|d| d.join("rex"));
     rt.credentials = credential_sources(env, data_dir.as_deref());
     rt.data_dir = data_dir;
-    // `rex config edit` runs it; rex-core never reads the environment itself.
-    rt.editor = env
-        .get("VISUAL")
-        .or_else(|| env.get("EDITOR"))
-        .map(str::to_owned);
     Ok(s)
 }
 
@@ -362,8 +298,8 @@ mod tests {
     }
 
     #[test]
-    fn no_color_beats_rex_color_but_not_the_flag() {
-        let env = Environment::from_pairs(&[("NO_COLOR", "1"), ("REX_COLOR", "always")]);
+    fn no_color_disables_colour_but_the_flag_wins() {
+        let env = Environment::from_pairs(&[("NO_COLOR", "1")]);
         assert_eq!(
             resolve(&flags(), &env).unwrap().output.color,
             ColorChoice::Never
