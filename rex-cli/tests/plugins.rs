@@ -593,3 +593,80 @@ impl Drop for Registry {
         let _ = self.child.wait();
     }
 }
+
+#[test]
+fn host_services_work_across_the_abi() {
+    use std::io::Write;
+    let sb = Sandbox::new();
+    sb.add_plugin(&hello_vendor_so(), "librex_plugin_hello_vendor.so");
+    // read_stdin
+    let mut child = sb
+        .cmd()
+        .args(["-f", "json", "acme", "stdin"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(b"twelve bytes")
+        .unwrap();
+    let r = Run::from(child.wait_with_output().unwrap()).ok();
+    assert_eq!(r.json()["bytes"], 12);
+    // confirm without a terminal: a usage error with the plugin's hint, through the ABI.
+    let r = sb
+        .cmd()
+        .args(["--color", "never", "acme", "confirm"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    let r = Run::from(r).code(2);
+    assert!(
+        r.stderr.contains("not a terminal") && r.stderr.contains("--force"),
+        "{}",
+        r.stderr
+    );
+    // The plugin's `-f` short clashes with the global --format and is removed; --force works.
+    let r = sb.run(&["-f", "json", "acme", "confirm", "--force"]).ok();
+    assert_eq!(r.json()["confirmed"], true);
+}
+
+#[test]
+fn api_version_rules_apply_to_real_libraries() {
+    use rex_plugin_api::{ApiVersion, ExternalPlugin, LoadErrorKind, Plugin, API_VERSION};
+    let so = hello_vendor_so();
+    // A newer host minor loads an older plugin.
+    let newer = ApiVersion {
+        major: API_VERSION.major,
+        minor: API_VERSION.minor + 3,
+    };
+    let p = ExternalPlugin::load_for_host(&so, newer).expect("1.x loads in 1.(x+3)");
+    assert_eq!(p.manifest().api_version, API_VERSION);
+    // Another major is refused before any plugin code runs, in one line.
+    let other = ApiVersion {
+        major: API_VERSION.major + 1,
+        minor: 0,
+    };
+    let err = ExternalPlugin::load_for_host(&so, other).unwrap_err();
+    assert!(
+        matches!(err.kind, LoadErrorKind::IncompatibleApi { .. }),
+        "{err:?}"
+    );
+    let line = err.to_string();
+    assert!(
+        !line.contains('\n') && line.contains("rex_plugin_hello_vendor"),
+        "{line}"
+    );
+    // The future-API library is refused by this host, naming both versions.
+    let err = ExternalPlugin::load(&bad_api_so()).unwrap_err();
+    assert_eq!(
+        err.kind,
+        LoadErrorKind::IncompatibleApi {
+            plugin: ApiVersion { major: 2, minor: 0 },
+            host: API_VERSION
+        }
+    );
+}

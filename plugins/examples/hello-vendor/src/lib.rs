@@ -156,6 +156,25 @@ impl Plugin for HelloVendor {
                         ..CommandSpec::default()
                     },
                     CommandSpec {
+                        name: "stdin".into(),
+                        about: "Count the bytes on standard input (Host::read_stdin)".into(),
+                        hidden: true,
+                        runnable: true,
+                        ..CommandSpec::default()
+                    },
+                    CommandSpec {
+                        name: "confirm".into(),
+                        about: "Ask for confirmation (Host::confirm)".into(),
+                        hidden: true,
+                        runnable: true,
+                        args: vec![ArgSpec {
+                            long: Some("force".into()),
+                            short: Some('f'),
+                            ..arg("force", "Do not ask", ArgKind::Flag)
+                        }],
+                        ..CommandSpec::default()
+                    },
+                    CommandSpec {
                         name: "panic".into(),
                         about: "Panic (to test that rex survives a broken plugin)".into(),
                         hidden: true,
@@ -181,6 +200,19 @@ impl Plugin for HelloVendor {
             Some("repos") => self.repos(&inv, &settings, host),
             Some("echo") => echo(&inv),
             Some("wait") => wait(&inv, host),
+            Some("stdin") => {
+                let input = host.read_stdin()?;
+                Ok(Output::structured(
+                    json!({ "bytes": input.len() }),
+                    vec![Block::Text {
+                        text: format!("{} bytes", input.len()),
+                    }],
+                ))
+            }
+            Some("confirm") => {
+                let yes = inv.flag("force") || host.confirm("Really do it?")?;
+                Ok(Output::structured(json!({ "confirmed": yes }), vec![]))
+            }
             Some("panic") => panic!("the acme plugin panicked on purpose"),
             _ => Err(
                 PluginError::usage(format!("unknown command '{}'", inv.command_line()))
