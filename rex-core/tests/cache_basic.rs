@@ -163,14 +163,20 @@ async fn registry_bytes_round_trip_exactly_through_disk() {
     assert_eq!(v["key"], format!("team/app/manifests/{}", digest(3)));
     assert_eq!(v["ttl_seconds"], 86400);
     assert_eq!(v["cached_at"], "2025-01-01T00:00:00Z");
-    assert_eq!(v["data"]["text"].as_str().unwrap().as_bytes(), &manifest[..]);
+    assert_eq!(
+        v["data"]["text"].as_str().unwrap().as_bytes(),
+        &manifest[..]
+    );
     let v: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join(ckey.relative_path())).unwrap())
             .unwrap();
     assert!(v["data"]["base64"].is_string());
     assert!(v.get("etag").is_none());
     let v: serde_json::Value = {
-        cache.put(&CacheKey::catalog(REG), NewEntry::names(vec!["a".into(), "b/c".into()]));
+        cache.put(
+            &CacheKey::catalog(REG),
+            NewEntry::names(vec!["a".into(), "b/c".into()]),
+        );
         let p = dir.path().join(CacheKey::catalog(REG).relative_path());
         serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
     };
@@ -187,7 +193,10 @@ fn corrupt_truncated_and_foreign_files_are_removed_and_missed() {
     let valid = |repo: &str| {
         let c = open(dir.path(), &clock, &s);
         let k = CacheKey::tags(REG, repo);
-        c.put(&k, NewEntry::names((0..50).map(|i| format!("tag{i}")).collect()));
+        c.put(
+            &k,
+            NewEntry::names((0..50).map(|i| format!("tag{i}")).collect()),
+        );
         std::fs::read(dir.path().join(k.relative_path())).unwrap()
     };
     let good = valid("app");
@@ -224,7 +233,10 @@ async fn disabled_cache_always_misses_and_writes_nothing() {
         ..CacheSettings::default()
     };
     for cache in [
-        Cache::builder(dir.path().join("c")).settings(&s).open().unwrap(),
+        Cache::builder(dir.path().join("c"))
+            .settings(&s)
+            .open()
+            .unwrap(),
         Cache::disabled(),
     ] {
         assert!(!cache.is_enabled());
@@ -253,7 +265,10 @@ async fn disabled_cache_always_misses_and_writes_nothing() {
         let stats = cache.stats(None).unwrap();
         assert_eq!((stats.disk_entries, stats.hits, stats.misses), (0, 0, 0));
     }
-    assert!(!dir.path().join("c").exists(), "a disabled cache creates nothing");
+    assert!(
+        !dir.path().join("c").exists(),
+        "a disabled cache creates nothing"
+    );
 }
 
 #[test]
@@ -286,7 +301,10 @@ fn memory_tier_is_bounded_by_entries_and_bytes() {
     s.limits.memory_entries = 2;
     let cache = open(dir.path(), &clock, &s);
     for i in 0..3u8 {
-        cache.put(&CacheKey::manifest(REG, "app", digest(i)), NewEntry::bytes(vec![i; 10]));
+        cache.put(
+            &CacheKey::manifest(REG, "app", digest(i)),
+            NewEntry::bytes(vec![i; 10]),
+        );
     }
     let stats = cache.stats(Some(REG)).unwrap();
     assert_eq!(stats.memory_entries, 2);

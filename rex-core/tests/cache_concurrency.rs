@@ -19,7 +19,11 @@ fn keys() -> Vec<CacheKey> {
         .flat_map(|i| {
             [
                 CacheKey::tags(REG, format!("repo{i}")),
-                CacheKey::manifest(REG, format!("repo{i}"), format!("sha256:{}", hex::encode([i as u8; 32]))),
+                CacheKey::manifest(
+                    REG,
+                    format!("repo{i}"),
+                    format!("sha256:{}", hex::encode([i as u8; 32])),
+                ),
             ]
         })
         .chain([CacheKey::catalog(REG)])
@@ -44,7 +48,10 @@ fn check_consistent(key: &CacheKey, payload: &Payload, etag: Option<&str>) {
     let mark = etag.unwrap_or_else(|| panic!("{key}: no etag"));
     let (w, i) = mark[1..].split_once("-i").unwrap();
     let expected = payload_of(key.kind(), w.parse().unwrap(), i.parse().unwrap());
-    assert!(expected == *payload, "{key}: payload does not match etag {mark}");
+    assert!(
+        expected == *payload,
+        "{key}: payload does not match etag {mark}"
+    );
 }
 
 fn payload_of(kind: CacheKind, w: usize, i: usize) -> Payload {
@@ -63,8 +70,14 @@ fn child_writer() {
     let Ok(dir) = std::env::var("REX_CACHE_CHILD_DIR") else {
         return;
     };
-    let w: usize = std::env::var("REX_CACHE_CHILD_ID").unwrap().parse().unwrap();
-    let iters: usize = std::env::var("REX_CACHE_CHILD_ITERS").unwrap().parse().unwrap();
+    let w: usize = std::env::var("REX_CACHE_CHILD_ID")
+        .unwrap()
+        .parse()
+        .unwrap();
+    let iters: usize = std::env::var("REX_CACHE_CHILD_ITERS")
+        .unwrap()
+        .parse()
+        .unwrap();
     let cache = Cache::builder(PathBuf::from(dir))
         .settings(&settings())
         .cleanup_on_open(false)
@@ -104,7 +117,9 @@ fn verify(dir: &Path) -> usize {
     for kind in CacheKind::ALL {
         let mut stack = vec![dir.join(kind.dir_name())];
         while let Some(d) = stack.pop() {
-            let Ok(rd) = std::fs::read_dir(&d) else { continue };
+            let Ok(rd) = std::fs::read_dir(&d) else {
+                continue;
+            };
             for e in rd.flatten() {
                 let p = e.path();
                 if p.is_dir() {
@@ -154,7 +169,9 @@ fn twenty_writer_processes_leave_no_corrupt_entry() {
     }
     assert_eq!(verify(dir.path()), keys().len());
     // Clean exits leave no temp files behind.
-    let later = Arc::new(ManualClock::new(chrono::Utc::now() + chrono::Duration::hours(2)));
+    let later = Arc::new(ManualClock::new(
+        chrono::Utc::now() + chrono::Duration::hours(2),
+    ));
     let r = Cache::builder(dir.path())
         .clock(later)
         .cleanup_on_open(false)
@@ -173,19 +190,30 @@ fn writers_killed_mid_write_leave_parseable_entries() {
         let mut children: Vec<Child> = (0..4).map(|id| spawn_writer(dir.path(), id, 0)).collect();
         // Let them get going, then kill at a different point each round.
         let deadline = Instant::now() + Duration::from_secs(30);
-        while !dir.path().join(CacheKey::catalog(REG).relative_path()).exists() {
+        while !dir
+            .path()
+            .join(CacheKey::catalog(REG).relative_path())
+            .exists()
+        {
             assert!(Instant::now() < deadline, "writers never wrote");
             std::thread::sleep(Duration::from_millis(10));
         }
         std::thread::sleep(Duration::from_millis(150 + 70 * round));
         for c in &mut children {
+            // A writer that exited on its own found an inconsistent entry.
+            assert!(
+                c.try_wait().unwrap().is_none(),
+                "a writer died before the kill"
+            );
             c.kill().unwrap(); // SIGKILL
             c.wait().unwrap();
         }
         assert!(verify(dir.path()) > 0);
     }
     // Leftover temp files of the killed writers are removed once they are an hour old.
-    let later = Arc::new(ManualClock::new(chrono::Utc::now() + chrono::Duration::hours(2)));
+    let later = Arc::new(ManualClock::new(
+        chrono::Utc::now() + chrono::Duration::hours(2),
+    ));
     let cache = Cache::builder(dir.path())
         .clock(later)
         .cleanup_on_open(false)

@@ -2,9 +2,7 @@
 //! registry) is called and with which etag.
 
 use chrono::{DateTime, Utc};
-use rex_core::cache::{
-    Cache, CacheKey, FetchOutcome, Fetched, ManualClock, NewEntry, Provenance,
-};
+use rex_core::cache::{Cache, CacheKey, FetchOutcome, Fetched, ManualClock, NewEntry, Provenance};
 use rex_core::config::{CacheSettings, Consistency};
 use rex_core::{Error, ErrorKind, Result};
 use std::path::Path;
@@ -90,16 +88,31 @@ async fn weak_serves_fresh_and_revalidates_expired_with_the_etag() {
     let reg = Registry::default();
     let key = CacheKey::tags(REG, "app");
 
-    let f = reg.ask(&cache, &key, Answer::Names(&["v1"], "\"e1\"")).await.unwrap();
+    let f = reg
+        .ask(&cache, &key, Answer::Names(&["v1"], "\"e1\""))
+        .await
+        .unwrap();
     assert_eq!((f.provenance, f.stale), (Provenance::Network, false));
     assert_eq!(reg.calls(), vec![None], "a miss fetches unconditionally");
 
     clock.advance(Duration::from_secs(299));
-    let f = reg.ask(&cache, &key, Answer::Fail(ErrorKind::General)).await.unwrap();
-    assert_eq!((f.provenance, names(&f)), (Provenance::Memory, vec!["v1".to_string()]));
-    assert!(reg.calls().is_empty(), "fresh entries are served without the registry");
+    let f = reg
+        .ask(&cache, &key, Answer::Fail(ErrorKind::General))
+        .await
+        .unwrap();
+    assert_eq!(
+        (f.provenance, names(&f)),
+        (Provenance::Memory, vec!["v1".to_string()])
+    );
+    assert!(
+        reg.calls().is_empty(),
+        "fresh entries are served without the registry"
+    );
     let other = open(dir.path(), &clock, &s, false);
-    let f = reg.ask(&other, &key, Answer::Fail(ErrorKind::General)).await.unwrap();
+    let f = reg
+        .ask(&other, &key, Answer::Fail(ErrorKind::General))
+        .await
+        .unwrap();
     assert_eq!(f.provenance, Provenance::Disk);
     assert!(reg.calls().is_empty());
 
@@ -110,15 +123,23 @@ async fn weak_serves_fresh_and_revalidates_expired_with_the_etag() {
     assert_eq!(f.entry.cached_at, t0() + chrono::Duration::seconds(300));
     // The renewal reached the disk: another process sees a fresh entry.
     let other = open(dir.path(), &clock, &s, false);
-    reg.ask(&other, &key, Answer::Fail(ErrorKind::General)).await.unwrap();
+    reg.ask(&other, &key, Answer::Fail(ErrorKind::General))
+        .await
+        .unwrap();
     assert!(reg.calls().is_empty());
 
     clock.advance(Duration::from_secs(300));
-    let f = reg.ask(&cache, &key, Answer::Names(&["v1", "v2"], "\"e2\"")).await.unwrap();
+    let f = reg
+        .ask(&cache, &key, Answer::Names(&["v1", "v2"], "\"e2\""))
+        .await
+        .unwrap();
     assert_eq!(f.provenance, Provenance::Network);
     assert_eq!(reg.calls(), vec![Some("\"e1\"".to_string())]);
     let other = open(dir.path(), &clock, &s, false);
-    let f = reg.ask(&other, &key, Answer::Fail(ErrorKind::General)).await.unwrap();
+    let f = reg
+        .ask(&other, &key, Answer::Fail(ErrorKind::General))
+        .await
+        .unwrap();
     assert_eq!(names(&f), vec!["v1".to_string(), "v2".to_string()]);
     assert_eq!(f.entry.etag.as_deref(), Some("\"e2\""));
 }
@@ -134,17 +155,28 @@ async fn strong_asks_the_registry_for_mutable_entries_only() {
     let tags = CacheKey::tags(REG, "app");
     let manifest = CacheKey::manifest(REG, "app", format!("sha256:{}", "1".repeat(64)));
 
-    reg.ask(&cache, &tags, Answer::Names(&["v1"], "\"e1\"")).await.unwrap();
+    reg.ask(&cache, &tags, Answer::Names(&["v1"], "\"e1\""))
+        .await
+        .unwrap();
     assert_eq!(reg.calls(), vec![None]);
     // Fresh, but strong revalidates anyway, conditionally.
     let f = reg.ask(&cache, &tags, Answer::NotModified).await.unwrap();
     assert_eq!(f.provenance, Provenance::Revalidated);
     assert_eq!(reg.calls(), vec![Some("\"e1\"".to_string())]);
-    let f = reg.ask(&cache, &tags, Answer::Names(&["v2"], "\"e2\"")).await.unwrap();
-    assert_eq!((f.provenance, names(&f)), (Provenance::Network, vec!["v2".to_string()]));
+    let f = reg
+        .ask(&cache, &tags, Answer::Names(&["v2"], "\"e2\""))
+        .await
+        .unwrap();
+    assert_eq!(
+        (f.provenance, names(&f)),
+        (Provenance::Network, vec!["v2".to_string()])
+    );
     assert_eq!(reg.calls(), vec![Some("\"e1\"".to_string())]);
     // Strong never falls back to a cached value when the registry fails.
-    let err = reg.ask(&cache, &tags, Answer::Fail(ErrorKind::Network)).await.unwrap_err();
+    let err = reg
+        .ask(&cache, &tags, Answer::Fail(ErrorKind::Network))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Network);
     reg.calls();
 
@@ -172,10 +204,15 @@ async fn eventual_serves_stale_at_once_and_asks_for_a_refresh() {
     let reg = Registry::default();
     let key = CacheKey::catalog(REG);
 
-    reg.ask(&cache, &key, Answer::Names(&["a"], "\"e1\"")).await.unwrap();
+    reg.ask(&cache, &key, Answer::Names(&["a"], "\"e1\""))
+        .await
+        .unwrap();
     reg.calls();
     clock.advance(Duration::from_secs(1000));
-    let f = reg.ask(&cache, &key, Answer::Fail(ErrorKind::General)).await.unwrap();
+    let f = reg
+        .ask(&cache, &key, Answer::Fail(ErrorKind::General))
+        .await
+        .unwrap();
     assert_eq!((f.provenance, f.stale), (Provenance::Memory, true));
     assert_eq!(names(&f), vec!["a".to_string()]);
     assert!(reg.calls().is_empty(), "no request before serving");
@@ -191,7 +228,10 @@ async fn eventual_serves_stale_at_once_and_asks_for_a_refresh() {
         .unwrap();
     assert_eq!(f.provenance, Provenance::Network);
     assert_eq!(reg.calls(), vec![Some("\"e1\"".to_string())]);
-    let f = reg.ask(&cache, &key, Answer::Fail(ErrorKind::General)).await.unwrap();
+    let f = reg
+        .ask(&cache, &key, Answer::Fail(ErrorKind::General))
+        .await
+        .unwrap();
     assert_eq!((f.stale, names(&f).len()), (false, 2));
 
     // serve_stale = false: eventual no longer serves expired data; it fetches like weak.
@@ -211,10 +251,15 @@ async fn weak_falls_back_to_stale_only_on_network_errors_when_allowed() {
     let cache = open(dir.path(), &clock, &s, false);
     let reg = Registry::default();
     let key = CacheKey::tags(REG, "app");
-    reg.ask(&cache, &key, Answer::Names(&["v1"], "\"e1\"")).await.unwrap();
+    reg.ask(&cache, &key, Answer::Names(&["v1"], "\"e1\""))
+        .await
+        .unwrap();
     clock.advance(Duration::from_secs(301));
 
-    let f = reg.ask(&cache, &key, Answer::Fail(ErrorKind::Network)).await.unwrap();
+    let f = reg
+        .ask(&cache, &key, Answer::Fail(ErrorKind::Network))
+        .await
+        .unwrap();
     assert_eq!((f.provenance, f.stale), (Provenance::Memory, true));
     for kind in [ErrorKind::Auth, ErrorKind::NotFound, ErrorKind::General] {
         let err = reg.ask(&cache, &key, Answer::Fail(kind)).await.unwrap_err();
@@ -222,11 +267,18 @@ async fn weak_falls_back_to_stale_only_on_network_errors_when_allowed() {
     }
     s.behavior.serve_stale = false;
     let strict = open(dir.path(), &clock, &s, false);
-    let err = reg.ask(&strict, &key, Answer::Fail(ErrorKind::Network)).await.unwrap_err();
+    let err = reg
+        .ask(&strict, &key, Answer::Fail(ErrorKind::Network))
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Network);
     // A miss has nothing to fall back to.
     let err = reg
-        .ask(&cache, &CacheKey::tags(REG, "new"), Answer::Fail(ErrorKind::Network))
+        .ask(
+            &cache,
+            &CacheKey::tags(REG, "new"),
+            Answer::Fail(ErrorKind::Network),
+        )
         .await
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Network);
@@ -247,21 +299,29 @@ async fn hits_and_misses_are_counted_and_persisted() {
     let key = CacheKey::tags(REG, "app");
     {
         let cache = open(dir.path(), &clock, &s, false);
-        reg.ask(&cache, &key, Answer::Names(&["v1"], "\"e\"")).await.unwrap(); // miss
+        reg.ask(&cache, &key, Answer::Names(&["v1"], "\"e\""))
+            .await
+            .unwrap(); // miss
         reg.ask(&cache, &key, Answer::NotModified).await.unwrap(); // hit (memory)
         clock.advance(Duration::from_secs(301));
         reg.ask(&cache, &key, Answer::NotModified).await.unwrap(); // hit (revalidated)
-        // Visible before the flush, from this process's counters.
+                                                                   // Visible before the flush, from this process's counters.
         let stats = cache.stats(Some(REG)).unwrap();
         assert_eq!((stats.hits, stats.misses), (2, 1));
     } // dropped: counters merged into metadata.json
     let other = open(dir.path(), &clock, &s, false);
-    reg.ask(&other, &CacheKey::catalog(REG), Answer::Names(&[], "\"c\"")).await.unwrap(); // miss
+    reg.ask(&other, &CacheKey::catalog(REG), Answer::Names(&[], "\"c\""))
+        .await
+        .unwrap(); // miss
     other.flush();
-    let stats = open(dir.path(), &clock, &s, false).stats(Some(REG)).unwrap();
+    let stats = open(dir.path(), &clock, &s, false)
+        .stats(Some(REG))
+        .unwrap();
     assert_eq!((stats.hits, stats.misses), (2, 2));
     assert_eq!(stats.hit_rate, Some(0.5));
-    let none = open(dir.path(), &clock, &s, false).stats(Some("elsewhere:1")).unwrap();
+    let none = open(dir.path(), &clock, &s, false)
+        .stats(Some("elsewhere:1"))
+        .unwrap();
     assert_eq!(none.hit_rate, None);
     let raw: serde_json::Value =
         serde_json::from_slice(&std::fs::read(dir.path().join("metadata.json")).unwrap()).unwrap();

@@ -28,7 +28,9 @@ fn digest(n: u8) -> String {
 }
 
 fn file_len(dir: &Path, key: &CacheKey) -> u64 {
-    std::fs::metadata(dir.join(key.relative_path())).unwrap().len()
+    std::fs::metadata(dir.join(key.relative_path()))
+        .unwrap()
+        .len()
 }
 
 /// Two registries: A has a catalog, 2 tag lists, 3 manifests, 1 config; B has 1 tag list.
@@ -61,7 +63,10 @@ fn stats_are_scoped_by_registry_and_broken_down_by_type() {
     let cache = open(dir.path(), &clock, &CacheSettings::default());
     let keys = populate(&cache);
     let size_of = |pred: &dyn Fn(&CacheKey) -> bool| -> u64 {
-        keys.iter().filter(|k| pred(k)).map(|k| file_len(dir.path(), k)).sum()
+        keys.iter()
+            .filter(|k| pred(k))
+            .map(|k| file_len(dir.path(), k))
+            .sum()
     };
 
     let a = cache.stats(Some(A)).unwrap();
@@ -69,7 +74,10 @@ fn stats_are_scoped_by_registry_and_broken_down_by_type() {
     assert_eq!(a.registry_hash, Some(registry_hash(A)));
     assert_eq!(a.cache_path.as_deref(), Some(dir.path()));
     assert!(a.enabled);
-    assert_eq!((a.disk_entries, a.total_entries, a.memory_entries), (7, 7, 7));
+    assert_eq!(
+        (a.disk_entries, a.total_entries, a.memory_entries),
+        (7, 7, 7)
+    );
     assert_eq!(a.disk_size, size_of(&|k| k.registry() == A));
     assert_eq!(a.total_size, a.disk_size);
     assert_eq!(a.by_type.catalogs.entries, 1);
@@ -87,8 +95,16 @@ fn stats_are_scoped_by_registry_and_broken_down_by_type() {
     // Same JSON field names as the design's `rex registry cache stats --format json`.
     let json = serde_json::to_value(&a).unwrap();
     for field in [
-        "total_entries", "total_size", "memory_entries", "memory_size", "disk_entries",
-        "disk_size", "hit_rate", "last_cleanup", "by_type", "cache_path",
+        "total_entries",
+        "total_size",
+        "memory_entries",
+        "memory_size",
+        "disk_entries",
+        "disk_size",
+        "hit_rate",
+        "last_cleanup",
+        "by_type",
+        "cache_path",
     ] {
         assert!(json.get(field).is_some(), "{field}");
     }
@@ -147,29 +163,55 @@ fn prune_removes_expired_and_unused_entries_with_dry_run() {
     // Two days later: catalog and tags expired; manifests not, but only one was used.
     clock.advance(Duration::from_secs(2 * 86400));
     let used = CacheKey::manifest(A, "app", digest(1));
-    assert!(matches!(open(dir.path(), &clock, &s).get(&used), Lookup::Fresh(_)));
+    assert!(matches!(
+        open(dir.path(), &clock, &s).get(&used),
+        Lookup::Fresh(_)
+    ));
 
     let dry = cache.prune(Some(A), true).unwrap();
     assert!(dry.dry_run);
-    assert_eq!((dry.expired, dry.unused, dry.over_limit, dry.corrupt), (3, 3, 0, 0));
+    assert_eq!(
+        (dry.expired, dry.unused, dry.over_limit, dry.corrupt),
+        (3, 3, 0, 0)
+    );
     assert_eq!(dry.entries, 6);
     assert_eq!(dry.by_type.catalogs.entries, 1);
     assert_eq!(dry.by_type.tags.entries, 2);
     assert_eq!(dry.by_type.manifests.entries, 2);
     assert_eq!(dry.by_type.configs.entries, 1);
     assert_eq!(dry.remaining_entries, 1);
-    assert_eq!(cache.stats(Some(A)).unwrap().disk_entries, 7, "dry run removes nothing");
+    assert_eq!(
+        cache.stats(Some(A)).unwrap().disk_entries,
+        7,
+        "dry run removes nothing"
+    );
 
     let real = cache.prune(Some(A), false).unwrap();
     assert_eq!((real.entries, real.bytes), (dry.entries, dry.bytes));
     let after = cache.stats(None).unwrap();
-    assert_eq!(after.disk_entries, 2, "the used manifest and registry B's (out of scope) entry");
+    assert_eq!(
+        after.disk_entries, 2,
+        "the used manifest and registry B's (out of scope) entry"
+    );
     assert!(matches!(cache.get(&used), Lookup::Fresh(_)));
-    assert_eq!(cache.get(&CacheKey::catalog(A)), Lookup::Miss, "gone from memory too");
-    assert!(matches!(cache.get(&CacheKey::tags(B, "app")), Lookup::Stale(_)));
-    assert_eq!(after.last_cleanup, None, "a scoped prune is not a full cleanup");
+    assert_eq!(
+        cache.get(&CacheKey::catalog(A)),
+        Lookup::Miss,
+        "gone from memory too"
+    );
+    assert!(matches!(
+        cache.get(&CacheKey::tags(B, "app")),
+        Lookup::Stale(_)
+    ));
+    assert_eq!(
+        after.last_cleanup, None,
+        "a scoped prune is not a full cleanup"
+    );
     cache.prune(None, false).unwrap();
-    assert_eq!(cache.stats(None).unwrap().last_cleanup, Some(clock_now(&clock)));
+    assert_eq!(
+        cache.stats(None).unwrap().last_cleanup,
+        Some(clock_now(&clock))
+    );
 }
 
 fn clock_now(c: &ManualClock) -> DateTime<Utc> {
@@ -192,20 +234,38 @@ fn prune_enforces_limits_mutable_first_then_least_recently_used() {
     cache.put(&CacheKey::catalog(A), NewEntry::names(vec!["app".into()]));
     clock.advance(Duration::from_secs(10));
     // Manifest 1 (the oldest write) is read from disk by another process: now most recent.
-    assert!(matches!(open(dir.path(), &clock, &s).get(&m(1)), Lookup::Fresh(_)));
+    assert!(matches!(
+        open(dir.path(), &clock, &s).get(&m(1)),
+        Lookup::Fresh(_)
+    ));
 
     let mut limited = s.clone();
     limited.limits.disk_entries = 3;
     let small = open(dir.path(), &clock, &limited);
     let r = small.prune(None, false).unwrap();
-    assert_eq!((r.over_limit, r.by_type.tags.entries, r.by_type.catalogs.entries), (2, 1, 1));
+    assert_eq!(
+        (
+            r.over_limit,
+            r.by_type.tags.entries,
+            r.by_type.catalogs.entries
+        ),
+        (2, 1, 1)
+    );
     assert_eq!(r.remaining_entries, 3);
 
     limited.limits.disk_entries = 2;
-    let r = open(dir.path(), &clock, &limited).prune(None, false).unwrap();
+    let r = open(dir.path(), &clock, &limited)
+        .prune(None, false)
+        .unwrap();
     assert_eq!(r.over_limit, 1);
-    let left: Vec<bool> = (1..=3).map(|n| dir.path().join(m(n).relative_path()).exists()).collect();
-    assert_eq!(left, vec![true, false, true], "manifest 2 was the least recently used");
+    let left: Vec<bool> = (1..=3)
+        .map(|n| dir.path().join(m(n).relative_path()).exists())
+        .collect();
+    assert_eq!(
+        left,
+        vec![true, false, true],
+        "manifest 2 was the least recently used"
+    );
 
     // Size limit: 3 × 400 KiB against 1 MiB.
     let dir = tempfile::tempdir().unwrap();
@@ -276,5 +336,8 @@ fn cleanup_runs_at_open_at_most_once_a_day() {
         .open()
         .unwrap();
     assert_eq!(reopened.stats(None).unwrap().disk_entries, 0);
-    assert_eq!(reopened.stats(None).unwrap().last_cleanup, Some(clock_now(&clock)));
+    assert_eq!(
+        reopened.stats(None).unwrap().last_cleanup,
+        Some(clock_now(&clock))
+    );
 }

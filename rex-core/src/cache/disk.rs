@@ -45,7 +45,9 @@ impl DirLock {
     /// Take `dir`'s lock only if nobody holds it.
     pub fn try_acquire(dir: &Path) -> io::Result<Option<DirLock>> {
         let file = open_lock_file(&dir.join(LOCK_FILE))?;
-        Ok(file.try_lock_exclusive()?.then_some(DirLock { _file: file }))
+        Ok(file
+            .try_lock_exclusive()?
+            .then_some(DirLock { _file: file }))
     }
 
     /// Wait up to `timeout` for the lock file at `path`.
@@ -71,7 +73,9 @@ impl DirLock {
     /// Take the lock file at `path` only if nobody holds it.
     pub fn try_acquire_file(path: &Path) -> io::Result<Option<DirLock>> {
         let file = open_lock_file(path)?;
-        Ok(file.try_lock_exclusive()?.then_some(DirLock { _file: file }))
+        Ok(file
+            .try_lock_exclusive()?
+            .then_some(DirLock { _file: file }))
     }
 }
 
@@ -102,10 +106,7 @@ pub(crate) fn write_atomic(
         TEMP_COUNTER.fetch_add(1, Ordering::Relaxed)
     ));
     let result = (|| {
-        let mut f = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&tmp)?;
+        let mut f = OpenOptions::new().write(true).create_new(true).open(&tmp)?;
         f.write_all(bytes)?;
         if let Some(t) = mtime {
             // mtime doubles as "last access" for eviction; set from the cache's clock.
@@ -220,7 +221,11 @@ pub(crate) struct Walk {
 
 /// List every entry file, optionally only of one registry hash and some kinds.
 /// A missing root or kind directory is simply empty.
-pub(crate) fn walk(root: &Path, registry_hash: Option<&str>, kinds: &[CacheKind]) -> io::Result<Walk> {
+pub(crate) fn walk(
+    root: &Path,
+    registry_hash: Option<&str>,
+    kinds: &[CacheKind],
+) -> io::Result<Walk> {
     let mut out = Walk::default();
     if !root.exists() {
         return Ok(out);

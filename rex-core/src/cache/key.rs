@@ -294,17 +294,30 @@ mod tests {
         let d = format!("sha256:{}", "ab".repeat(32));
         assert_eq!(
             CacheKey::manifest("localhost:5000", "my/app", &d).relative_path(),
-            PathBuf::from(format!("manifests/{r}/{repo}/sha256-{}.json", "ab".repeat(32)))
+            PathBuf::from(format!(
+                "manifests/{r}/{repo}/sha256-{}.json",
+                "ab".repeat(32)
+            ))
         );
         assert_eq!(
             CacheKey::config("localhost:5000", "my/app", &d).relative_path(),
-            PathBuf::from(format!("configs/{r}/{repo}/sha256-{}.json", "ab".repeat(32)))
+            PathBuf::from(format!(
+                "configs/{r}/{repo}/sha256-{}.json",
+                "ab".repeat(32)
+            ))
         );
     }
 
     #[test]
     fn hostile_digests_cannot_escape() {
-        for d in ["../../etc/passwd", "sha256:../x", "", "sha256:", ":abc", "a/b:cd"] {
+        for d in [
+            "../../etc/passwd",
+            "sha256:../x",
+            "",
+            "sha256:",
+            ":abc",
+            "a/b:cd",
+        ] {
             let name = digest_file_name(d);
             assert!(name.starts_with("x-"), "{d} -> {name}");
             assert!(!name.contains('/'));

@@ -114,24 +114,23 @@ pub struct PruneReport {
 }
 
 fn cache_error(root: &Path, e: std::io::Error) -> Error {
-    Error::cache(format!("cannot read the cache directory {}: {e}", root.display())).with_source(e)
+    Error::cache(format!(
+        "cannot read the cache directory {}: {e}",
+        root.display()
+    ))
+    .with_source(e)
 }
 
 fn in_scope(path: &Path, hash: Option<&str>) -> bool {
-    hash.is_none_or_compat(|h| path.components().any(|c| c.as_os_str() == h))
+    selects(hash, |h| path.components().any(|c| c.as_os_str() == h))
 }
 
-/// `Option::is_none_or` is newer than our MSRV.
-trait IsNoneOr<T> {
-    fn is_none_or_compat(self, f: impl FnOnce(T) -> bool) -> bool;
-}
-
-impl<T> IsNoneOr<T> for Option<T> {
-    fn is_none_or_compat(self, f: impl FnOnce(T) -> bool) -> bool {
-        match self {
-            None => true,
-            Some(v) => f(v),
-        }
+/// `None` selects everything, `Some(v)` what `f(v)` accepts (`Option::is_none_or` is newer
+/// than the workspace MSRV).
+fn selects<T>(scope: Option<T>, f: impl FnOnce(T) -> bool) -> bool {
+    match scope {
+        None => true,
+        Some(v) => f(v),
     }
 }
 
@@ -160,8 +159,7 @@ impl Cache {
         let Some(disk) = &self.inner.disk else {
             return Ok(stats);
         };
-        let (n, b) =
-            lock(&self.inner.memory).usage(|k| registry.is_none_or_compat(|r| k.registry() == r));
+        let (n, b) = lock(&self.inner.memory).usage(|k| selects(registry, |r| k.registry() == r));
         stats.memory_entries = n;
         stats.memory_size = b;
 
@@ -180,7 +178,7 @@ impl Cache {
         let mut counters = RegistryCounters::default();
         let pending = lock(&self.inner.counters).clone();
         for (name, c) in meta.registries.iter().chain(pending.iter()) {
-            if registry.is_none_or_compat(|r| r == name) {
+            if selects(registry, |r| r == name) {
                 counters.add(c);
             }
         }
@@ -197,8 +195,7 @@ impl Cache {
     /// kind only, from memory and disk.
     pub fn clear(&self, registry: Option<&str>, kind: Option<CacheKind>) -> Result<ClearReport> {
         lock(&self.inner.memory).retain(|k| {
-            !(registry.is_none_or_compat(|r| k.registry() == r)
-                && kind.is_none_or_compat(|kd| k.kind() == kd))
+            !(selects(registry, |r| k.registry() == r) && selects(kind, |kd| k.kind() == kd))
         });
         let mut report = ClearReport::default();
         let Some(disk) = &self.inner.disk else {
@@ -254,7 +251,7 @@ impl Cache {
         let mut removed: HashSet<PathBuf> = HashSet::new();
         let mut survivors: Vec<FileInfo> = Vec::new();
         for f in walk.entries {
-            if !hash.as_deref().is_none_or_compat(|h| h == f.registry_hash) {
+            if !selects(hash.as_deref(), |h| h == f.registry_hash) {
                 survivors.push(f);
                 continue;
             }
@@ -273,9 +270,8 @@ impl Cache {
                 Ok(h) if registry_hash(&h.registry) != f.registry_hash => &mut report.corrupt,
                 Ok(h) if now >= h.expires_at() => &mut report.expired,
                 Ok(_)
-                    if max_age.is_some_and(|a| {
-                        f.mtime.checked_add(a).is_some_and(|t| t < now_sys)
-                    }) =>
+                    if max_age
+                        .is_some_and(|a| f.mtime.checked_add(a).is_some_and(|t| t < now_sys)) =>
                 {
                     &mut report.unused
                 }
@@ -303,7 +299,7 @@ impl Cache {
         if total_entries > max_entries || total_bytes > max_bytes {
             let mut candidates: Vec<&FileInfo> = survivors
                 .iter()
-                .filter(|f| hash.as_deref().is_none_or_compat(|h| h == f.registry_hash))
+                .filter(|f| selects(hash.as_deref(), |h| h == f.registry_hash))
                 .collect();
             candidates.sort_by_key(|f| (f.kind.is_immutable(), f.mtime, std::cmp::Reverse(f.len)));
             for f in candidates {
@@ -318,9 +314,7 @@ impl Cache {
             }
         }
         for f in &survivors {
-            if hash.as_deref().is_none_or_compat(|h| h == f.registry_hash)
-                && !evicted.contains(&f.path)
-            {
+            if selects(hash.as_deref(), |h| h == f.registry_hash) && !evicted.contains(&f.path) {
                 report.remaining_entries += 1;
                 report.remaining_size += f.len;
             }
@@ -381,7 +375,11 @@ impl Cache {
         }
         match self.prune(None, false) {
             Ok(report) => {
-                tracing::debug!(removed = report.entries, bytes = report.bytes, "cache cleanup");
+                tracing::debug!(
+                    removed = report.entries,
+                    bytes = report.bytes,
+                    "cache cleanup"
+                );
                 Some(report)
             }
             Err(e) => {
@@ -392,7 +390,12 @@ impl Cache {
     }
 }
 
-fn remove_entry(f: &FileInfo, dry_run: bool, report: &mut PruneReport, removed: &mut HashSet<PathBuf>) {
+fn remove_entry(
+    f: &FileInfo,
+    dry_run: bool,
+    report: &mut PruneReport,
+    removed: &mut HashSet<PathBuf>,
+) {
     if !dry_run {
         match std::fs::remove_file(&f.path) {
             Ok(()) => {}
@@ -410,7 +413,8 @@ fn remove_entry(f: &FileInfo, dry_run: bool, report: &mut PruneReport, removed: 
 }
 
 fn is_old_temp(mtime: SystemTime, now: SystemTime) -> bool {
-    now.duration_since(mtime).is_ok_and(|age| age >= TEMP_MAX_AGE)
+    now.duration_since(mtime)
+        .is_ok_and(|age| age >= TEMP_MAX_AGE)
 }
 
 /// Remove temp files older than an hour (younger ones may belong to a live writer).
@@ -423,4 +427,3 @@ fn remove_old_temps(temps: &[(PathBuf, SystemTime)], now: SystemTime) -> u64 {
     }
     n
 }
-

@@ -283,7 +283,10 @@ fn flush_counters(inner: &Inner) {
     }
     let result = metadata::update(&disk.root, |meta| {
         for (registry, delta) in &pending {
-            meta.registries.entry(registry.clone()).or_default().add(delta);
+            meta.registries
+                .entry(registry.clone())
+                .or_default()
+                .add(delta);
         }
     });
     if let Err(e) = result {
