@@ -194,3 +194,61 @@ pub fn run(plugin: &dyn Plugin, inv: Invocation, host: &CliHost) -> Result<Outpu
 pub fn interrupted() -> PluginError {
     PluginError::new(ErrorKind::Interrupted, "interrupted")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rex_plugin_api::{Host, PluginManifest, API_VERSION};
+
+    struct Boom;
+    impl Plugin for Boom {
+        fn manifest(&self) -> PluginManifest {
+            PluginManifest {
+                name: "boom".into(),
+                version: "0".into(),
+                api_version: API_VERSION,
+                description: String::new(),
+                commands: vec![],
+            }
+        }
+        fn invoke(&self, inv: Invocation, _: &dyn Host) -> Result<Output, PluginError> {
+            if inv.command == ["ok"] {
+                return Ok(Output::Empty);
+            }
+            panic!("built-in bug")
+        }
+    }
+
+    fn inv(cmd: &str) -> Invocation {
+        invocation(
+            vec![cmd.into()],
+            BTreeMap::new(),
+            &Settings::default(),
+            &Terminal {
+                stdout_tty: false,
+                stderr_tty: false,
+                stdin_tty: false,
+                width: None,
+            },
+        )
+    }
+
+    #[test]
+    fn a_panicking_builtin_becomes_a_panicked_error() {
+        install_panic_hook();
+        let host = CliHost::new("boom", true);
+        let err = run(&Boom, inv("x"), &host).unwrap_err();
+        assert_eq!(err.kind, ErrorKind::Panicked);
+        assert!(
+            err.message.contains("plugin 'boom' panicked: built-in bug"),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.details.iter().any(|d| d.contains("dispatch.rs")),
+            "{:?}",
+            err.details
+        );
+        assert_eq!(run(&Boom, inv("ok"), &host).unwrap(), Output::Empty);
+    }
+}
