@@ -328,3 +328,22 @@ fn memory_tier_is_bounded_by_entries_and_bytes() {
         "fresh"
     );
 }
+
+#[test]
+fn open_from_settings_uses_the_runtime_dir_and_no_cache() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = rex_core::config::Settings::default();
+    settings.cache.location = Some(dir.path().join("from-config"));
+    settings.runtime.cache_dir = Some(dir.path().join("resolved"));
+    settings.runtime.no_cache = true;
+    let cache = Cache::open(&settings, true).unwrap();
+    assert!(cache.is_enabled());
+    assert_eq!(cache.dir(), Some(dir.path().join("resolved").as_path()));
+    assert_eq!(cache.consistency(), rex_core::config::Consistency::Strong);
+    settings.runtime.cache_dir = None;
+    settings.runtime.no_cache = false;
+    let cache = Cache::open(&settings, false).unwrap();
+    assert_eq!(cache.dir(), Some(dir.path().join("from-config").as_path()));
+    assert_eq!(cache.consistency(), rex_core::config::Consistency::Weak);
+    assert!(dir.path().join("from-config").is_dir());
+}

@@ -328,3 +328,39 @@ async fn hits_and_misses_are_counted_and_persisted() {
     assert_eq!(raw["registries"][REG]["hits"]["tags"], 2);
     assert_eq!(raw["registries"][REG]["misses"]["catalog"], 1);
 }
+
+#[tokio::test]
+async fn spawn_refresh_updates_a_stale_entry_in_the_background() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = Arc::new(ManualClock::new(t0()));
+    let mut s = CacheSettings::default();
+    s.behavior.consistency = Consistency::Eventual;
+    let cache = open(dir.path(), &clock, &s, false);
+    let reg = Registry::default();
+    let key = CacheKey::tags(REG, "app");
+    reg.ask(&cache, &key, Answer::Names(&["v1"], "\"e1\""))
+        .await
+        .unwrap();
+    clock.advance(Duration::from_secs(301));
+    let f = reg
+        .ask(&cache, &key, Answer::Fail(ErrorKind::General))
+        .await
+        .unwrap();
+    assert!(f.stale);
+    let task = cache
+        .spawn_refresh(key.clone(), |etag| async move {
+            assert_eq!(etag.as_deref(), Some("\"e1\""));
+            respond(Answer::Names(&["v1", "v2"], "\"e2\""))
+        })
+        .expect("inside a runtime");
+    let refreshed = task.await.unwrap().unwrap();
+    assert_eq!(refreshed.provenance, Provenance::Network);
+    let f = reg
+        .ask(&cache, &key, Answer::Fail(ErrorKind::General))
+        .await
+        .unwrap();
+    assert_eq!((f.stale, names(&f).len()), (false, 2));
+    assert!(Cache::disabled()
+        .spawn_refresh(key, |_| async { Ok(FetchOutcome::NotModified) })
+        .is_some());
+}

@@ -607,6 +607,23 @@ impl Cache {
         self.settle(key, cached, outcome).await
     }
 
+    /// [`Cache::refresh`] as a tokio task, for the "refresh behind" half of eventual
+    /// consistency. `None` outside a tokio runtime. The task's result says whether the
+    /// refresh worked; dropping the handle detaches it.
+    pub fn spawn_refresh<F, Fut>(
+        &self,
+        key: CacheKey,
+        fetch: F,
+    ) -> Option<tokio::task::JoinHandle<Result<Fetched>>>
+    where
+        F: FnOnce(Option<String>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<FetchOutcome>> + Send + 'static,
+    {
+        let handle = tokio::runtime::Handle::try_current().ok()?;
+        let cache = self.clone();
+        Some(handle.spawn(async move { cache.refresh(&key, fetch).await }))
+    }
+
     async fn settle(
         &self,
         key: &CacheKey,
