@@ -375,10 +375,30 @@ impl Host for HostAdapter {
 
 /// Export a [`Plugin`] from a `cdylib` so `rex` can load it:
 ///
-/// ```ignore
+/// ```
+/// use rex_plugin_api::{Host, Invocation, Output, Plugin, PluginError, PluginManifest, API_VERSION};
+///
+/// #[derive(Default)]
+/// struct MyPlugin;
+///
+/// impl Plugin for MyPlugin {
+///     fn manifest(&self) -> PluginManifest {
+///         PluginManifest {
+///             name: "mine".into(),
+///             version: "0.1.0".into(),
+///             api_version: API_VERSION,
+///             description: String::new(),
+///             commands: vec![],
+///         }
+///     }
+///     fn invoke(&self, _: Invocation, _: &dyn Host) -> Result<Output, PluginError> {
+///         Ok(Output::Empty)
+///     }
+/// }
+///
 /// rex_plugin_api::export_plugin!(MyPlugin::default());
-/// // or, mirroring register_builtin!:
-/// rex_plugin_api::export_plugin!(|| Box::new(MyPlugin::default()));
+/// // or, mirroring register_builtin!: export_plugin!(|| Box::new(MyPlugin::default()));
+/// # fn main() {}
 /// ```
 ///
 /// The expression runs once, on first use. Every entry point catches panics (reported
