@@ -115,8 +115,7 @@ pub struct Matcher {
     perfect: u16,
     /// Non-ASCII candidate as chars.
     hay: Vec<char>,
-    /// Folded candidate (ASCII bytes / chars).
-    fold_bytes: Vec<u8>,
+    /// Folded non-ASCII candidate.
     fold_chars: Vec<char>,
     idx: Vec<u32>,
 }
@@ -146,7 +145,6 @@ impl Matcher {
             nucleo,
             perfect: 0,
             hay: Vec::new(),
-            fold_bytes: Vec::new(),
             fold_chars: Vec::new(),
             idx: Vec::new(),
         };
@@ -213,9 +211,10 @@ impl Matcher {
     }
 
     /// The core: tier, score, accuracy of `s`, or `None` if it does not match or its
-    /// accuracy is below `min_accuracy`. `exact_first` computes the fuzzy alignment so that
-    /// `first`/`case_exact` are exact for fuzzy-tier hits (ranking needs them, filtering not).
-    pub(super) fn eval(&mut self, s: &str, min_accuracy: f32, exact_first: bool) -> Option<Eval> {
+    /// accuracy is below `min_accuracy`. `rank` = also work out whether a fuzzy hit is
+    /// case-exact (an extra alignment, only for mixed-case candidates of a lowercase query;
+    /// ranking needs it, filtering does not).
+    pub(super) fn eval(&mut self, s: &str, min_accuracy: f32, rank: bool) -> Option<Eval> {
         if self.query.is_empty() {
             return Some(Eval {
                 tier: TIER_PATTERN,
@@ -240,32 +239,31 @@ impl Matcher {
                         if s.is_ascii() {
                             return None;
                         }
-                        return self.eval_chars(s, min_accuracy, exact_first);
+                        return self.eval_chars(s, min_accuracy, rank);
                     }
                     if s.is_ascii() {
-                        return self.eval_ascii(s, min_accuracy, exact_first);
+                        return self.eval_ascii(s, min_accuracy, rank);
                     }
-                    self.eval_chars(s, min_accuracy, exact_first)
+                    self.eval_chars(s, min_accuracy, rank)
                 } else {
                     // A non-ASCII needle can never match an ASCII candidate: folding maps
                     // ASCII to ASCII.
                     if s.is_ascii() {
                         return None;
                     }
-                    self.eval_chars(s, min_accuracy, exact_first)
+                    self.eval_chars(s, min_accuracy, rank)
                 }
             }
             MatchMode::Wildcard | MatchMode::Regex => self.eval_pattern(s),
         }
     }
 
-    fn eval_ascii(&mut self, s: &str, min_accuracy: f32, exact_first: bool) -> Option<Eval> {
+    fn eval_ascii(&mut self, s: &str, min_accuracy: f32, rank: bool) -> Option<Eval> {
         let b = s.as_bytes();
         let Matcher {
             query,
             nucleo,
             perfect,
-            fold_bytes,
             idx,
             ..
         } = self;
@@ -276,12 +274,13 @@ impl Matcher {
         } else {
             0
         };
-        let h: &[u8] = if needle.ignore_case {
-            fold_bytes.clear();
-            fold_bytes.extend(b.iter().map(u8::to_ascii_lowercase));
-            fold_bytes
-        } else {
-            b
+        let mask = &needle.ascii_mask[..];
+        // Compare in place with the case mask instead of folding a copy of the candidate.
+        let eq_at = |pos: usize| {
+            b[pos..pos + nb.len()]
+                .iter()
+                .zip(nb.iter().zip(mask))
+                .all(|(&x, (&y, &m))| x | m == y)
         };
         let orig_eq = |pos: usize| {
             b[pos..pos + nb.len()]
@@ -289,20 +288,38 @@ impl Matcher {
                 .zip(needle.original.iter())
                 .all(|(&x, &y)| x as char == y)
         };
-        let contig = classify(h, nb, last_start, |p| boundary_at(b, p), orig_eq);
+        let contig = classify(
+            b.len(),
+            nb.len(),
+            last_start,
+            eq_at,
+            |p| boundary_at(b, p),
+            orig_eq,
+        );
         if query.mode() == MatchMode::Exact {
             return exact_eval(contig, b.len(), last_start);
         }
         let nstr = Utf32Str::Ascii(nb);
-        let full = nucleo.fuzzy_match(Utf32Str::Ascii(b), nstr)?;
-        let seg = if !query.path_aware {
-            None
-        } else if last_start == 0 {
-            Some(full)
-        } else if is_subsequence_ascii(&b[last_start..], nb, &needle.ascii_mask) {
-            nucleo.fuzzy_match(Utf32Str::Ascii(&b[last_start..]), nstr)
-        } else {
-            None
+        let (full, seg) = match contig {
+            // The query itself, same case, at the start of the last segment (or of the
+            // name): nucleo would score exactly `perfect` — skip it (the common case for
+            // broad queries).
+            Some(c) if c.case_exact && (c.tier == TIER_EXACT || c.tier == TIER_PREFIX_LAST) => {
+                (*perfect, query.path_aware.then_some(*perfect))
+            }
+            _ => {
+                let full = nucleo.fuzzy_match(Utf32Str::Ascii(b), nstr)?;
+                let seg = if !query.path_aware {
+                    None
+                } else if last_start == 0 {
+                    Some(full)
+                } else if is_subsequence_ascii(&b[last_start..], nb, &needle.ascii_mask) {
+                    nucleo.fuzzy_match(Utf32Str::Ascii(&b[last_start..]), nstr)
+                } else {
+                    None
+                };
+                (full, seg)
+            }
         };
         finish(
             contig,
@@ -313,21 +330,22 @@ impl Matcher {
             nb.len(),
             *perfect,
             min_accuracy,
-            exact_first,
-            |from: usize, idx: &mut Vec<u32>| {
+            |from| {
+                let at = b[from..].iter().position(|&x| x | mask[0] == nb[0]);
+                (from + at.unwrap_or(0)) as u32
+            },
+            rank && needle.ignore_case && b.iter().any(u8::is_ascii_uppercase),
+            |from: usize| {
                 idx.clear();
                 nucleo.fuzzy_indices(Utf32Str::Ascii(&b[from..]), nstr, idx);
-                let case_exact = idx
-                    .iter()
+                idx.iter()
                     .zip(needle.original.iter())
-                    .all(|(&i, &c)| b[from + i as usize] as char == c);
-                (idx.first().map_or(0, |&i| i + from as u32), case_exact)
+                    .all(|(&i, &c)| b[from + i as usize] as char == c)
             },
-            idx,
         )
     }
 
-    fn eval_chars(&mut self, s: &str, min_accuracy: f32, exact_first: bool) -> Option<Eval> {
+    fn eval_chars(&mut self, s: &str, min_accuracy: f32, rank: bool) -> Option<Eval> {
         let Matcher {
             query,
             nucleo,
@@ -353,7 +371,15 @@ impl Matcher {
         };
         let hay: &[char] = hay;
         let orig_eq = |pos: usize| hay[pos..pos + n.len()] == *needle.original;
-        let contig = classify(fold_chars, n, last_start, |p| boundary_at(hay, p), orig_eq);
+        let fc: &[char] = fold_chars;
+        let contig = classify(
+            hay.len(),
+            n.len(),
+            last_start,
+            |pos| fc[pos..pos + n.len()] == *n,
+            |p| boundary_at(hay, p),
+            orig_eq,
+        );
         if query.mode() == MatchMode::Exact {
             return exact_eval(contig, hay.len(), last_start);
         }
@@ -368,6 +394,7 @@ impl Matcher {
         } else {
             None
         };
+        let fold_chars: &[char] = fold_chars;
         finish(
             contig,
             full,
@@ -377,17 +404,21 @@ impl Matcher {
             n.len(),
             *perfect,
             min_accuracy,
-            exact_first,
-            |from: usize, idx: &mut Vec<u32>| {
+            |from| {
+                (from
+                    + fold_chars[from..]
+                        .iter()
+                        .position(|&x| x == n[0])
+                        .unwrap_or(0)) as u32
+            },
+            rank && needle.ignore_case,
+            |from: usize| {
                 idx.clear();
                 nucleo.fuzzy_indices(Utf32Str::Unicode(&hay[from..]), nstr, idx);
-                let case_exact = idx
-                    .iter()
+                idx.iter()
                     .zip(needle.original.iter())
-                    .all(|(&i, &c)| hay[from + i as usize] == c);
-                (idx.first().map_or(0, |&i| i + from as u32), case_exact)
+                    .all(|(&i, &c)| hay[from + i as usize] == c)
             },
-            idx,
         )
     }
 
@@ -538,9 +569,9 @@ fn finish(
     n: usize,
     perfect: u16,
     min_accuracy: f32,
-    exact_first: bool,
-    mut align: impl FnMut(usize, &mut Vec<u32>) -> (u32, bool),
-    idx: &mut Vec<u32>,
+    first_of: impl Fn(usize) -> u32,
+    check_case: bool,
+    mut case_of: impl FnMut(usize) -> bool,
 ) -> Option<Eval> {
     // Full-name score is >= the segment score (the segment's alignment is available in the
     // full name with the same bonuses), so accuracy comes from `full`.
@@ -560,11 +591,14 @@ fn finish(
     };
     let (first, case_exact, span) = match contig {
         Some(c) => (c.pos as u32, c.case_exact, Span::Contiguous(c.pos as u32)),
-        None if exact_first => {
-            let (first, case_exact) = align(from, idx);
-            (first, case_exact, Span::Fuzzy(from as u32))
-        }
-        None => (from as u32, true, Span::Fuzzy(from as u32)),
+        // Fuzzy: "first" is where the query's first char first occurs in the matched part
+        // (cheap, and what the eye sees); case-exactness needs the real alignment, but only
+        // when the candidate has uppercase to disagree with a lowercase query.
+        None => (
+            first_of(from),
+            !check_case || case_of(from),
+            Span::Fuzzy(from as u32),
+        ),
     };
     Some(Eval {
         tier,
@@ -681,19 +715,21 @@ fn boundary_at<T: Class>(s: &[T], pos: usize) -> bool {
     !prev.alnum() || (prev.lower() && cur.upper()) || (!prev.digit() && cur.digit())
 }
 
-/// Find the best contiguous occurrence of `n` in the folded candidate `h`:
+/// Find the best contiguous occurrence of the needle (length `n`) in a candidate of length
+/// `len`, `eq_at(pos)` telling whether it occurs at `pos` (after folding):
 /// exact (whole or last segment) > prefix of last segment > prefix of name > at a word
 /// boundary > anywhere. Among boundary/substring occurrences prefer the last segment, then a
 /// case-exact one, then the earliest.
 #[inline]
-fn classify<T: Copy + Eq>(
-    h: &[T],
-    n: &[T],
+fn classify(
+    len: usize,
+    n: usize,
     last_start: usize,
+    eq_at: impl Fn(usize) -> bool,
     is_boundary: impl Fn(usize) -> bool,
     orig_eq: impl Fn(usize) -> bool,
 ) -> Option<Contig> {
-    if n.is_empty() || n.len() > h.len() {
+    if n == 0 || n > len {
         return None;
     }
     let at = |tier, pos| {
@@ -703,24 +739,23 @@ fn classify<T: Copy + Eq>(
             case_exact: orig_eq(pos),
         })
     };
-    let last = &h[last_start..];
-    if h == n {
+    let last_len = len - last_start;
+    if len == n && eq_at(0) {
         return at(TIER_EXACT, 0);
     }
-    if last_start > 0 && last == n {
-        return at(TIER_EXACT, last_start);
-    }
-    if last.starts_with(n) {
+    if last_len >= n && eq_at(last_start) {
+        if last_start > 0 && last_len == n {
+            return at(TIER_EXACT, last_start);
+        }
         return at(TIER_PREFIX_LAST, last_start);
     }
-    if h.starts_with(n) {
+    if eq_at(0) {
         return at(TIER_PREFIX, 0);
     }
     // (boundary, in last segment, case exact) — larger is better; earliest wins ties.
     let mut best: Option<((bool, bool, bool), usize)> = None;
-    let first = n[0];
-    for pos in 0..=h.len() - n.len() {
-        if h[pos] != first || &h[pos..pos + n.len()] != n {
+    for pos in 0..=len - n {
+        if !eq_at(pos) {
             continue;
         }
         let key = (is_boundary(pos), pos >= last_start, orig_eq(pos));

@@ -112,7 +112,8 @@ struct Ranked<'a> {
     name: &'a str,
 }
 
-impl Ranked<'_> {
+/// `Less` = ranks higher.
+impl Ord for Ranked<'_> {
     fn cmp(&self, other: &Ranked<'_>) -> std::cmp::Ordering {
         self.eval
             .cmp_rank(&other.eval)
@@ -121,13 +122,46 @@ impl Ranked<'_> {
     }
 }
 
+impl PartialOrd for Ranked<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl PartialEq for Ranked<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.cmp(other).is_eq()
+    }
+}
+
+impl Eq for Ranked<'_> {}
+
+/// Up to this limit the best hits are kept in a bounded heap while scanning (one comparison
+/// per hit against the worst kept); above it, all hits are collected and selected.
+const HEAP_LIMIT: usize = 4096;
+
 /// Case-insensitive (ASCII) order first so `v1.2` sorts before `V1.3`, then bytewise so
-/// the order is total.
+/// the order is total. Plain byte comparison up to the first difference (the common case).
 fn alphabetical(a: &str, b: &str) -> std::cmp::Ordering {
-    a.bytes()
-        .map(|c| c.to_ascii_lowercase())
-        .cmp(b.bytes().map(|c| c.to_ascii_lowercase()))
-        .then_with(|| a.cmp(b))
+    let (x, y) = (a.as_bytes(), b.as_bytes());
+    match x.iter().zip(y).position(|(p, q)| p != q) {
+        None => x.len().cmp(&y.len()),
+        Some(i) => {
+            let lower = |s: &[u8]| {
+                s[i..]
+                    .iter()
+                    .map(u8::to_ascii_lowercase)
+                    .collect::<Vec<_>>()
+            };
+            let (p, q) = (x[i].to_ascii_lowercase(), y[i].to_ascii_lowercase());
+            if p != q {
+                p.cmp(&q)
+            } else {
+                // Differ only in case here: rare, so allocation is fine.
+                lower(x).cmp(&lower(y)).then_with(|| x.cmp(y))
+            }
+        }
+    }
 }
 
 impl Matcher {
@@ -152,22 +186,45 @@ impl Matcher {
                 })
                 .collect();
         }
-        let mut hits: Vec<Ranked<'_>> = Vec::new();
-        for (index, &name) in candidates.iter().enumerate() {
-            if let Some(eval) = self.eval(name, opts.min_accuracy, true) {
-                hits.push(Ranked {
-                    eval,
-                    index: index as u32,
-                    name,
-                });
+        let hits = if limit <= HEAP_LIMIT {
+            // Max-heap on "worse": the top is the worst hit kept.
+            let mut heap = std::collections::BinaryHeap::with_capacity(limit + 1);
+            for (index, &name) in candidates.iter().enumerate() {
+                if let Some(eval) = self.eval(name, opts.min_accuracy, true) {
+                    let hit = Ranked {
+                        eval,
+                        index: index as u32,
+                        name,
+                    };
+                    if heap.len() < limit {
+                        heap.push(hit);
+                    } else if let Some(mut worst) = heap.peek_mut() {
+                        if hit < *worst {
+                            *worst = hit;
+                        }
+                    }
+                }
             }
-        }
-        if hits.len() > limit {
-            // Partial selection first: O(n) instead of sorting everything.
-            hits.select_nth_unstable_by(limit - 1, |a, b| a.cmp(b));
-            hits.truncate(limit);
-        }
-        hits.sort_unstable_by(|a, b| a.cmp(b));
+            heap.into_sorted_vec()
+        } else {
+            let mut hits: Vec<Ranked<'_>> = Vec::new();
+            for (index, &name) in candidates.iter().enumerate() {
+                if let Some(eval) = self.eval(name, opts.min_accuracy, true) {
+                    hits.push(Ranked {
+                        eval,
+                        index: index as u32,
+                        name,
+                    });
+                }
+            }
+            if hits.len() > limit {
+                // Partial selection first: O(n) instead of sorting everything.
+                hits.select_nth_unstable(limit - 1);
+                hits.truncate(limit);
+            }
+            hits.sort_unstable();
+            hits
+        };
         hits.into_iter()
             .map(|h| {
                 let mut indices = Vec::new();
