@@ -159,4 +159,26 @@ mod tests {
         // header + data rounded to a block + 2 end blocks
         assert_eq!(tar_archive(&[("x", &[0u8; 1000])]).len(), 512 + 1024 + 1024);
     }
+
+    #[test]
+    fn layers_unpack_with_standard_tools() {
+        let layer = layer_from_files(&[("etc/hello.txt", b"hello\n"), ("big.bin", &[7u8; 70_000])]);
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("layer.tar.gz");
+        std::fs::write(&path, &layer.blob).expect("write");
+        let out = std::process::Command::new("tar")
+            .arg("-tzf")
+            .arg(&path)
+            .output()
+            .expect("run tar");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(
+            String::from_utf8_lossy(&out.stdout),
+            "etc/hello.txt\nbig.bin\n"
+        );
+    }
 }

@@ -160,14 +160,15 @@ impl std::fmt::Debug for TestRegistry {
     }
 }
 
-fn ensure_binary() {
+fn ensure_binary() -> anyhow::Result<()> {
     if !Path::new(REGISTRY_BIN).exists() {
-        panic!(
+        anyhow::bail!(
             "{REGISTRY_BIN} is missing: the rex tests need a real registry.\n\
              Install it with: sudo apt-get update && sudo apt-get install -y docker-registry\n\
              (or run scripts/test, which installs it)"
         );
     }
+    Ok(())
 }
 
 /// Poll `url` until the registry answers (200 or 401) or the process exits.
@@ -213,6 +214,96 @@ fn client_with_ca(ca_pem: Option<&str>) -> reqwest::Client {
     b.build().expect("reqwest client builds")
 }
 
+/// Where registry dirs go: tmpfs (`/dev/shm`) when usable. The large fixture set writes
+/// tens of thousands of small files; on a disk mounted with `discard` deleting them took
+/// minutes, on tmpfs it takes well under a second.
+fn scratch_root() -> PathBuf {
+    static ROOT: OnceLock<PathBuf> = OnceLock::new();
+    ROOT.get_or_init(|| {
+        sweep_stale(&std::env::temp_dir());
+        let shm = Path::new("/dev/shm");
+        if shm.is_dir() {
+            if let Ok(probe) = tempfile::Builder::new()
+                .prefix("rex-probe-")
+                .tempdir_in(shm)
+            {
+                drop(probe);
+                sweep_stale(shm);
+                return shm.to_path_buf();
+            }
+        }
+        std::env::temp_dir()
+    })
+    .clone()
+}
+
+const OWNER_FILE: &str = "owner.pid";
+
+/// Remove registry dirs left by test processes that are gone (killed runs; shared
+/// registries of processes whose exit cleanup could not run).
+fn sweep_stale(root: &Path) {
+    let Ok(entries) = fs::read_dir(root) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        if !entry
+            .file_name()
+            .to_string_lossy()
+            .starts_with("rex-registry-")
+        {
+            continue;
+        }
+        let path = entry.path();
+        let stale = match fs::read_to_string(path.join(OWNER_FILE)) {
+            Ok(pid) => !Path::new(&format!("/proc/{}", pid.trim())).exists(),
+            // Without an owner file: only clearly abandoned dirs (a start may be in progress).
+            Err(_) => entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > Duration::from_secs(3600)),
+        };
+        if stale {
+            let _ = fs::remove_dir_all(&path);
+        }
+    }
+}
+
+/// Shared registries live in statics, which are never dropped: kill them and remove their
+/// dirs from an `atexit` handler (the test harness ends with `exit`).
+fn register_exit_cleanup(reg: &TestRegistry) {
+    static CLEANUP: Mutex<Vec<(u32, PathBuf)>> = Mutex::new(Vec::new());
+    static REGISTERED: OnceLock<()> = OnceLock::new();
+
+    extern "C" fn cleanup() {
+        let Ok(mut list) = CLEANUP.try_lock() else {
+            return;
+        };
+        for (pid, dir) in list.drain(..) {
+            // SAFETY: plain syscalls on a child pid we spawned and never reaped.
+            unsafe {
+                libc::kill(pid as libc::pid_t, libc::SIGKILL);
+                libc::waitpid(pid as libc::pid_t, std::ptr::null_mut(), 0);
+            }
+            let _ = fs::remove_dir_all(dir);
+        }
+    }
+
+    if let Some(pid) = reg.pid() {
+        CLEANUP
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push((pid, reg.temp_dir().to_path_buf()));
+    }
+    REGISTERED.get_or_init(|| {
+        // SAFETY: registering a plain extern "C" fn with no captured state.
+        unsafe {
+            libc::atexit(cleanup);
+        }
+    });
+}
+
 fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
@@ -236,8 +327,12 @@ impl TestRegistry {
 
     /// Fallible start.
     pub fn try_start(mode: Mode) -> anyhow::Result<Self> {
-        ensure_binary();
-        let dir = tempfile::Builder::new().prefix("rex-registry-").tempdir()?;
+        ensure_binary()?;
+        let dir = tempfile::Builder::new()
+            .prefix("rex-registry-")
+            .tempdir_in(scratch_root())?;
+        // Lets a later run remove this dir if our process dies without cleaning up.
+        fs::write(dir.path().join(OWNER_FILE), std::process::id().to_string())?;
         let storage = dir.path().join("storage");
         fs::create_dir_all(&storage)?;
 
@@ -556,6 +651,7 @@ impl TestRegistry {
                 ),
             };
             let registry = TestRegistry::start(mode);
+            register_exit_cleanup(&registry);
             let fixtures = if name == "large" {
                 registry.push_large()
             } else {
