@@ -64,7 +64,8 @@ while IFS= read -r q || [[ -n "$q" ]]; do
     fi
     read -r f a c fc ac cc < <(jq -r '[.results[] | .mean * 1000] + [.results[] | (.user + .system) * 1000] | map(tostring) | join(" ")' "$json")
     # Like for like: rex --all must print as many matches as fzf.
-    n_fzf=$(fzf --filter "$q" < "$CORPUS" | wc -l)
+    # (fzf exits 1 when nothing matches.)
+    n_fzf=$( (fzf --filter "$q" < "$CORPUS" || true) | wc -l)
     n_rex=$("$REX" --all "$q" - < "$CORPUS" | wc -l)
     line=$(awk -v nf="$n_fzf" -v nr="$n_rex" -v q="$q" -v f="$f" -v a="$a" -v c="$c" -v fc="$fc" -v ac="$ac" -v cc="$cc" \
         'BEGIN { printf "%-18s %7d %7d %8.1f %8.1f %8.1f  %9.3f %9.3f  %9.3f %9.3f", q, nf, nr, f, a, c, a/f, c/f, ac/fc, cc/fc }')

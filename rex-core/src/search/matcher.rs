@@ -40,6 +40,9 @@ pub struct Match {
     pub indices: Vec<u32>,
 }
 
+/// nucleo's score for one matched character without any bonus (fzf's `scoreMatch`).
+pub(super) const SCORE_MATCH_BARE: u16 = 16;
+
 /// Ranking tiers, higher first. Prefix of the last segment beats prefix of the whole name.
 const TIER_EXACT: u8 = 6;
 const TIER_PREFIX_LAST: u8 = 5;
@@ -277,10 +280,11 @@ impl Matcher {
         let mask = &needle.ascii_mask[..];
         // Compare in place with the case mask instead of folding a copy of the candidate.
         let eq_at = |pos: usize| {
-            b[pos..pos + nb.len()]
-                .iter()
-                .zip(nb.iter().zip(mask))
-                .all(|(&x, (&y, &m))| x | m == y)
+            b[pos] | mask[0] == nb[0]
+                && b[pos + 1..pos + nb.len()]
+                    .iter()
+                    .zip(nb[1..].iter().zip(&mask[1..]))
+                    .all(|(&x, (&y, &m))| x | m == y)
         };
         let orig_eq = |pos: usize| {
             b[pos..pos + nb.len()]
@@ -306,6 +310,17 @@ impl Matcher {
             // broad queries).
             Some(c) if c.case_exact && (c.tier == TIER_EXACT || c.tier == TIER_PREFIX_LAST) => {
                 (*perfect, query.path_aware.then_some(*perfect))
+            }
+            // A one-letter/digit query that occurs only inside words: every occurrence has
+            // no bonus in nucleo either (same boundary rules), so the score is the bare
+            // match score. Saves two nucleo calls for most candidates of `a`, `x`, `1`.
+            Some(c)
+                if c.tier == TIER_SUBSTRING && nb.len() == 1 && nb[0].is_ascii_alphanumeric() =>
+            {
+                (
+                    SCORE_MATCH_BARE,
+                    query.path_aware.then_some(SCORE_MATCH_BARE),
+                )
             }
             _ => {
                 let full = nucleo.fuzzy_match(Utf32Str::Ascii(b), nstr)?;

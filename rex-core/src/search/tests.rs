@@ -1,6 +1,6 @@
 //! Unit tests of the internals; behaviour tests live in `rex-core/tests/search_*.rs`.
 
-use super::matcher::{accuracy, is_subsequence_ascii};
+use super::matcher::{self, accuracy, is_subsequence_ascii};
 use super::query::glob_to_regex;
 use super::*;
 
@@ -114,5 +114,31 @@ fn eval_without_indices_ranks_like_with_indices() {
     for n in names {
         let by_score = m.score(n).is_some_and(|h| h.accuracy >= MIN_ACCURACY);
         assert_eq!(m.matches(n), by_score, "{n}");
+    }
+}
+
+#[test]
+fn bare_match_score_agrees_with_nucleo() {
+    // The one-char shortcut assumes nucleo scores a mid-word occurrence with no bonus.
+    for (q, c) in [
+        ("a", "xxaxx"),
+        ("z", "b/yzy"),
+        ("7", "v17"),
+        ("A", "x/BAB"),
+        ("q", "a-bqc"),
+    ] {
+        let query = Query::parse(q, false).unwrap();
+        let mut nucleo =
+            nucleo_matcher::Matcher::new(nucleo_matcher::Config::DEFAULT.match_paths());
+        nucleo.config.ignore_case = !query.is_case_sensitive();
+        let score = nucleo
+            .fuzzy_match(
+                nucleo_matcher::Utf32Str::Ascii(c.as_bytes()),
+                nucleo_matcher::Utf32Str::Ascii(query.text().as_bytes()),
+            )
+            .unwrap();
+        assert_eq!(score, matcher::SCORE_MATCH_BARE, "{q} in {c}");
+        let hit = Matcher::new(query).score(c).unwrap();
+        assert_eq!(hit.kind, MatchKind::Substring, "{q} in {c}");
     }
 }
