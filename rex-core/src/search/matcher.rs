@@ -1,7 +1,5 @@
 //! The per-candidate matcher: tier, score, accuracy and highlight indices.
 
-use std::cmp::Ordering;
-
 use nucleo_matcher::{Config, Utf32Str};
 
 use super::query::{MatchMode, Needle, Query};
@@ -93,18 +91,23 @@ impl Eval {
         }
     }
 
-    /// Ranking order: tier, score, case-exact, shorter, earlier — all "better first".
+    /// Ranking order packed into one integer, smaller = better: tier, score, case-exact,
+    /// shorter segment, shorter name, earlier — so sorting compares one `u128` instead of
+    /// a chain. Lengths and positions saturate at 2^24 chars (no real name gets close).
     /// The caller breaks remaining ties alphabetically, then by input order.
     #[inline]
-    pub(super) fn cmp_rank(&self, other: &Eval) -> Ordering {
-        other
-            .tier
-            .cmp(&self.tier)
-            .then(other.score.cmp(&self.score))
-            .then(other.case_exact.cmp(&self.case_exact))
-            .then(self.seg_len.cmp(&other.seg_len))
-            .then(self.len.cmp(&other.len))
-            .then(self.first.cmp(&other.first))
+    pub(super) fn rank_key(&self) -> u128 {
+        const MAX24: u32 = (1 << 24) - 1;
+        let tier = u128::from(u8::MAX - self.tier);
+        let score = u128::from(u32::MAX - self.score);
+        let case = u128::from(!self.case_exact);
+        let sat = |v: u32| u128::from(v.min(MAX24));
+        (tier << 105)
+            | (score << 73)
+            | (case << 72)
+            | (sat(self.seg_len) << 48)
+            | (sat(self.len) << 24)
+            | sat(self.first)
     }
 }
 

@@ -107,16 +107,28 @@ pub fn filter_names<'a, S: AsRef<str>>(
 
 /// A match waiting to be ranked.
 struct Ranked<'a> {
+    key: u128,
     eval: matcher::Eval,
     index: u32,
     name: &'a str,
 }
 
+impl<'a> Ranked<'a> {
+    fn new(eval: matcher::Eval, index: usize, name: &'a str) -> Self {
+        Ranked {
+            key: eval.rank_key(),
+            eval,
+            index: index as u32,
+            name,
+        }
+    }
+}
+
 /// `Less` = ranks higher.
 impl Ord for Ranked<'_> {
     fn cmp(&self, other: &Ranked<'_>) -> std::cmp::Ordering {
-        self.eval
-            .cmp_rank(&other.eval)
+        self.key
+            .cmp(&other.key)
             .then_with(|| alphabetical(self.name, other.name))
             .then(self.index.cmp(&other.index))
     }
@@ -191,11 +203,7 @@ impl Matcher {
             let mut heap = std::collections::BinaryHeap::with_capacity(limit + 1);
             for (index, &name) in candidates.iter().enumerate() {
                 if let Some(eval) = self.eval(name, opts.min_accuracy, true) {
-                    let hit = Ranked {
-                        eval,
-                        index: index as u32,
-                        name,
-                    };
+                    let hit = Ranked::new(eval, index, name);
                     if heap.len() < limit {
                         heap.push(hit);
                     } else if let Some(mut worst) = heap.peek_mut() {
@@ -210,11 +218,7 @@ impl Matcher {
             let mut hits: Vec<Ranked<'_>> = Vec::new();
             for (index, &name) in candidates.iter().enumerate() {
                 if let Some(eval) = self.eval(name, opts.min_accuracy, true) {
-                    hits.push(Ranked {
-                        eval,
-                        index: index as u32,
-                        name,
-                    });
+                    hits.push(Ranked::new(eval, index, name));
                 }
             }
             if hits.len() > limit {
