@@ -325,18 +325,25 @@ impl Matcher {
                     query.path_aware.then_some(SCORE_MATCH_BARE),
                 )
             }
-            _ => {
-                let full = nucleo.fuzzy_match(Utf32Str::Ascii(b), nstr)?;
-                let seg = if !query.path_aware {
-                    None
-                } else if last_start == 0 {
+            _ if query.path_aware
+                && last_start > 0
+                && is_subsequence_ascii(&b[last_start..], nb, mask) =>
+            {
+                // Both the name and its last segment match. If the name's best alignment
+                // already lies in the segment, the segment scores the same (a char after
+                // `/` gets the same bonus as a segment start): one nucleo call, not two.
+                idx.clear();
+                let full = nucleo.fuzzy_indices(Utf32Str::Ascii(b), nstr, idx)?;
+                let seg = if idx.first().is_some_and(|&i| i as usize >= last_start) {
                     Some(full)
-                } else if is_subsequence_ascii(&b[last_start..], nb, &needle.ascii_mask) {
-                    nucleo.fuzzy_match(Utf32Str::Ascii(&b[last_start..]), nstr)
                 } else {
-                    None
+                    nucleo.fuzzy_match(Utf32Str::Ascii(&b[last_start..]), nstr)
                 };
                 (full, seg)
+            }
+            _ => {
+                let full = nucleo.fuzzy_match(Utf32Str::Ascii(b), nstr)?;
+                (full, (query.path_aware && last_start == 0).then_some(full))
             }
         };
         finish(
@@ -644,28 +651,50 @@ pub(super) fn accuracy(score: u16, perfect: u16, n: usize) -> f32 {
 
 /// Byte-level prefilter: are `needle`'s bytes a subsequence of `hay`? `mask[i]` is `0x20`
 /// for letters matched case-insensitively (`(b | 0x20) == needle[i]` accepts both cases and
-/// nothing else, since only letters map into `a..=z`).
+/// nothing else, since only letters map into `a..=z`). Each needle byte is searched eight
+/// bytes at a time (SWAR), so names that lack a rare query letter are rejected quickly.
 #[inline]
 pub(super) fn is_subsequence_ascii(hay: &[u8], needle: &[u8], mask: &[u8]) -> bool {
     if needle.len() > hay.len() {
         return false;
     }
-    let mut i = 0;
-    let (Some(&first), Some(&first_mask)) = (needle.first(), mask.first()) else {
-        return true;
-    };
-    let (mut want, mut want_mask) = (first, first_mask);
-    for &b in hay {
-        if b | want_mask == want {
-            i += 1;
-            if i == needle.len() {
-                return true;
-            }
-            want = needle[i];
-            want_mask = mask[i];
+    let mut pos = 0;
+    for (&want, &m) in needle.iter().zip(mask) {
+        match find_byte(&hay[pos..], want, m) {
+            Some(i) => pos += i + 1,
+            None => return false,
         }
     }
-    false
+    true
+}
+
+/// First `i` with `hay[i] | mask == want`, a word at a time.
+#[inline]
+fn find_byte(hay: &[u8], want: u8, mask: u8) -> Option<usize> {
+    const LO: u64 = 0x0101_0101_0101_0101;
+    const HI: u64 = 0x8080_8080_8080_8080;
+    let (wantw, maskw) = (LO * u64::from(want), LO * u64::from(mask));
+    let mut chunks = hay.chunks_exact(8);
+    let mut base = 0;
+    for chunk in &mut chunks {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(chunk);
+        // Zero bytes of `x` are matches; the classic "has zero byte" test finds them
+        // (it can flag a false positive only above a true match, so the scan below is exact).
+        let x = (u64::from_le_bytes(word) | maskw) ^ wantw;
+        if (x.wrapping_sub(LO) & !x & HI) != 0 {
+            return chunk
+                .iter()
+                .position(|&b| b | mask == want)
+                .map(|i| base + i);
+        }
+        base += 8;
+    }
+    chunks
+        .remainder()
+        .iter()
+        .position(|&b| b | mask == want)
+        .map(|i| base + i)
 }
 
 fn is_subsequence<T: Copy + Eq>(hay: &[T], needle: &[T]) -> bool {

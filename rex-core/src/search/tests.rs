@@ -142,3 +142,40 @@ fn bare_match_score_agrees_with_nucleo() {
         assert_eq!(hit.kind, MatchKind::Substring, "{q} in {c}");
     }
 }
+
+#[test]
+fn prefilter_finds_bytes_in_every_word_position() {
+    // Exercise the 8-byte SWAR search: the match in each position of the first and second
+    // word and in the tail, with and without the case mask, and no false positives.
+    for len in 1..=20 {
+        for at in 0..len {
+            let mut hay = vec![b'x'; len];
+            hay[at] = b'Q';
+            assert!(
+                is_subsequence_ascii(&hay, b"q", &mask(b"q", true)),
+                "{len} {at}"
+            );
+            assert!(
+                !is_subsequence_ascii(&hay, b"q", &mask(b"q", false)),
+                "{len} {at}"
+            );
+            assert!(
+                is_subsequence_ascii(&hay, b"Q", &mask(b"Q", false)),
+                "{len} {at}"
+            );
+            // 0x51 | 0x20 == 0x71 but 0x11 | 0x20 == 0x31: only the letter folds.
+            hay[at] = 0x11;
+            assert!(
+                !is_subsequence_ascii(&hay, b"q", &mask(b"q", true)),
+                "{len} {at}"
+            );
+        }
+    }
+    // Bytes just above a match (the borrow case of the zero-byte trick) are not reported.
+    assert!(is_subsequence_ascii(b"aaaaaaab", b"ab", &mask(b"ab", true)));
+    assert!(!is_subsequence_ascii(
+        b"baaaaaaa",
+        b"ab",
+        &mask(b"ab", true)
+    ));
+}
