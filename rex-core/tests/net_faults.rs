@@ -309,5 +309,8 @@ async fn requests_carry_the_rex_user_agent() {
     let ua = f.requests("fault-503")[0]
         .header("user-agent")
         .map(str::to_owned);
-    assert_eq!(ua.as_deref(), Some(concat!("rex/", env!("CARGO_PKG_VERSION"))));
+    assert_eq!(
+        ua.as_deref(),
+        Some(concat!("rex/", env!("CARGO_PKG_VERSION")))
+    );
 }

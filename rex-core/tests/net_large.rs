@@ -16,7 +16,9 @@ async fn catalog_follows_relative_links_page_by_page() {
     let reg = TestRegistry::shared("large");
     let large = reg.fixtures.large.as_ref().expect("large fixtures");
     let before = reg.request_count("GET", "/v2/_catalog");
-    let rex = Conn::new(reg.url()).network(|n| n.page_size = 100).connect();
+    let rex = Conn::new(reg.url())
+        .network(|n| n.page_size = 100)
+        .connect();
     let repos = rex.list_repositories().await.expect("catalog");
     let unique: BTreeSet<&String> = repos.iter().collect();
     assert_eq!(unique.len(), repos.len(), "no repository twice");
@@ -31,10 +33,16 @@ async fn catalog_follows_relative_links_page_by_page() {
         repos.len()
     );
     // The page size is capped at distribution's maximum of 1000.
-    let rex = Conn::new(reg.url()).network(|n| n.page_size = 5000).connect();
+    let rex = Conn::new(reg.url())
+        .network(|n| n.page_size = 5000)
+        .connect();
     assert_eq!(rex.client().page_size(), 1000);
     assert_eq!(rex.list_repositories().await.unwrap().len(), repos.len());
-    let page = rex.client().catalog_page(10, Some("many/repo-0500")).await.unwrap();
+    let page = rex
+        .client()
+        .catalog_page(10, Some("many/repo-0500"))
+        .await
+        .unwrap();
     assert_eq!(page.repositories.len(), 10);
     assert_eq!(page.repositories[0], "many/repo-0501");
     assert!(page.next.is_some());
@@ -78,7 +86,10 @@ async fn tag_details_fetch_each_config_once_per_digest() {
     }
     assert_eq!(calls.load(Ordering::SeqCst), 400);
     assert_eq!(*last.lock().unwrap(), (400, 400));
-    assert_eq!(reg.request_count("GET", "/manifests/") - manifests_before, 400);
+    assert_eq!(
+        reg.request_count("GET", "/manifests/") - manifests_before,
+        400
+    );
     assert_eq!(
         reg.request_count("GET", "/blobs/") - blobs_before,
         200,
