@@ -321,8 +321,22 @@ impl AuthManager {
         scopes: &[String],
         sent: Option<&HeaderValue>,
     ) -> Result<HeaderValue> {
+        use tracing::Instrument as _;
+        // Instrument, not `entered()`: a span guard held across `.await` makes the future !Send.
+        let span = crate::logging::auth_span(&ep.registry_host());
+        self.on_unauthorized_inner(ep, headers, scopes, sent)
+            .instrument(span)
+            .await
+    }
+
+    async fn on_unauthorized_inner(
+        &self,
+        ep: &Endpoint,
+        headers: &HeaderMap,
+        scopes: &[String],
+        sent: Option<&HeaderValue>,
+    ) -> Result<HeaderValue> {
         let host = ep.registry_host();
-        let _span = crate::logging::auth_span(&host).entered();
         let challenges = challenges_from_headers(headers);
         let sent_scheme = sent
             .and_then(|v| v.to_str().ok())
