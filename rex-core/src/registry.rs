@@ -1279,8 +1279,11 @@ impl Rex {
         let done = &done;
         let progress = &progress;
         let mut results: Vec<(usize, Option<TagDetail>)> =
-            futures::stream::iter(tags.iter().enumerate())
-                .map(|(i, tag)| async move {
+            // Indices, not `tags.iter()`: a borrowed item type trips rustc's higher-ranked
+            // inference and makes this future !Send (hosts spawn it).
+            futures::stream::iter(0..tags.len())
+                .map(|i| async move {
+                    let tag = &tags[i];
                     let detail = match self.fetch_manifest(repository, tag).await {
                         Ok(m) => {
                             let cell = per_digest

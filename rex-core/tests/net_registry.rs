@@ -342,3 +342,20 @@ fn tls_basic_registry_all_operations() {
         assert!(rex.ping().await.unwrap().authenticated);
     });
 }
+
+/// Every facade future must be `Send` so hosts and the TUI can spawn them.
+#[test]
+fn facade_futures_are_send() {
+    fn assert_send<T: Send>(_: &T) {}
+    let rex = Conn::new("http://127.0.0.1:9").connect();
+    let reference = r("rex/oci-image:1.0");
+    let tags = vec!["a".to_owned()];
+    assert_send(&rex.ping());
+    assert_send(&rex.list_repositories());
+    assert_send(&rex.list_tags("x"));
+    assert_send(&rex.get_manifest(&reference));
+    assert_send(&rex.resolve(&reference));
+    assert_send(&rex.inspect(&reference, None));
+    assert_send(&rex.tag_details("x", &tags, |_, _| {}));
+    assert_send(&rex.client().get_blob_stream("x", &Digest::sha256_of(b"")));
+}
