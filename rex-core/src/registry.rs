@@ -1138,12 +1138,12 @@ impl Rex {
     ) -> Result<ImageInfo> {
         let r = self.normalize(reference);
         let repo = r.repository().to_owned();
+        // Not entered: a span guard held across `.await` would make this future !Send.
         let _span = crate::logging::operation_span(
             "inspect",
             &self.endpoint().registry_host(),
             Some(&repo),
-        )
-        .entered();
+        );
         let top = self.get_manifest(&r).await?;
         let platforms: Vec<PlatformEntry> = top
             .manifest
