@@ -46,13 +46,18 @@ async fn trace_logs_never_contain_credentials_or_tokens() {
         rex.list_repositories().await.unwrap();
         rex.list_tags("rex/oci-image").await.unwrap();
         // A rejected password is logged about, but not printed.
-        let bad = Conn::new(reg.url()).creds("alice", "hunter2-wrong").connect();
+        let bad = Conn::new(reg.url())
+            .creds("alice", "hunter2-wrong")
+            .connect();
         let _ = bad.list_tags("rex/oci-image").await;
     }
 
     let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
     assert!(logs.contains("duration_ms"), "debug logs were captured");
-    assert!(logs.contains("[redacted]"), "authorization headers logged redacted");
+    assert!(
+        logs.contains("[redacted]"),
+        "authorization headers logged redacted"
+    );
     let basic = base64::engine::general_purpose::STANDARD.encode("alice:wonderland");
     for secret in ["wonderland", "hunter2-wrong", basic.as_str(), "eyJ"] {
         assert!(!logs.contains(secret), "'{secret}' leaked into the logs");
