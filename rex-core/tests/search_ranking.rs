@@ -228,3 +228,20 @@ fn matcher_is_reusable_across_queries() {
     assert_eq!(out, [3, 4, 5, 6, 7]);
     assert_eq!(m.query().text(), "redis");
 }
+
+#[test]
+fn matcher_and_results_can_move_to_a_worker_thread() {
+    fn assert_send_sync<T: Send + Sync>() {}
+    assert_send_sync::<Matcher>();
+    assert_send_sync::<Query>();
+    assert_send_sync::<rex_core::search::SearchHit>();
+    // And it really works off the calling thread.
+    let q = Query::parse("nginx", false).unwrap();
+    let hits = std::thread::spawn(move || {
+        let names = ["a/nginx", "b/redis"];
+        Matcher::new(q).search(&names, &SearchOptions::default())
+    })
+    .join()
+    .unwrap();
+    assert_eq!(hits.len(), 1);
+}
