@@ -1,45 +1,35 @@
-//! The filter behind `/`. This module is the one seam to `rex_core::search`: swap the bodies
-//! of [`Query::matches`] and [`match_indices`] for the shared matcher and nothing else changes.
+//! The filter behind `/`: the same matcher and 50 % accuracy threshold as `rex search`
+//! (`rex_core::search`, see docs/search.md), so the TUI and the CLI agree on what matches.
+//! Fuzzy by default; `"exact"`, `alp*` (wildcard) and `^re$` (regex) work here too.
 //!
-//! For now it is a smart-case subsequence match (case-insensitive unless the query has an
-//! uppercase letter), the matching set of fzf. The list keeps its own order (the user's sort
-//! key) and only drops non-matches, so narrowing the query can re-filter just the previous
-//! survivors (see [`filter_into`]).
+//! The list keeps its own order (the user's sort key) and only drops non-matches; the
+//! cursor goes to the best-ranked match (rex search's ranking) so Enter opens what was typed.
 
-/// A query prepared once per keystroke, then tested against many items without allocating.
+use rex_core::search::{self, Matcher};
+use std::cell::RefCell;
+
+/// A query prepared once per keystroke, then tested against many items. Holds a
+/// [`Matcher`] (its buffers are reused, so testing an item does not allocate).
 #[derive(Debug, Clone)]
 pub struct Query {
     text: String,
-    chars: Vec<char>,
-    /// Lower-cased ASCII bytes when the whole query is ASCII: the byte-scan fast path.
-    ascii: Option<Vec<u8>>,
-    case_sensitive: bool,
+    /// `None` for an empty query (everything matches) or an invalid pattern (nothing does).
+    matcher: Option<RefCell<Matcher>>,
+    /// Why the pattern is invalid (a half-typed regex such as `^(ab`).
+    error: Option<String>,
 }
 
 impl Query {
     pub fn new(text: &str) -> Self {
-        let case_sensitive = text.chars().any(char::is_uppercase);
-        let fold = |c: char| {
-            if case_sensitive {
-                c
-            } else {
-                c.to_lowercase().next().unwrap_or(c)
-            }
+        let (matcher, error) = match search::Query::parse(text, false) {
+            Ok(q) if q.is_empty() => (None, None),
+            Ok(q) => (Some(RefCell::new(Matcher::new(q))), None),
+            Err(e) => (None, Some(e.to_string())),
         };
-        let chars: Vec<char> = text
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .map(fold)
-            .collect();
-        let ascii = chars
-            .iter()
-            .all(char::is_ascii)
-            .then(|| chars.iter().map(|&c| c as u8).collect());
         Query {
             text: text.to_string(),
-            chars,
-            ascii,
-            case_sensitive,
+            matcher,
+            error,
         }
     }
 
@@ -47,199 +37,62 @@ impl Query {
         &self.text
     }
 
+    /// Empty (only whitespace): every item matches.
     pub fn is_empty(&self) -> bool {
-        self.chars.is_empty()
+        self.matcher.is_none() && self.error.is_none()
     }
 
-    fn fold(&self, c: char) -> char {
-        if self.case_sensitive {
-            c
-        } else {
-            c.to_lowercase().next().unwrap_or(c)
-        }
+    /// The parse error of an invalid pattern; such a query matches nothing.
+    pub fn error(&self) -> Option<&str> {
+        self.error.as_deref()
     }
 
-    /// Whether `item` matches. No allocation.
+    /// Whether `item` matches with at least `rex_core::search::MIN_ACCURACY`. No allocation.
     pub fn matches(&self, item: &str) -> bool {
-        if self.chars.is_empty() {
-            return true;
+        match &self.matcher {
+            Some(m) => m.borrow_mut().matches(item),
+            None => self.error.is_none(),
         }
-        if let Some(q) = &self.ascii {
-            // ASCII query bytes can only equal ASCII bytes of UTF-8 text, so a byte scan is
-            // exact even for non-ASCII items.
-            let mut qi = 0;
-            for &b in item.as_bytes() {
-                let b = if self.case_sensitive {
-                    b
-                } else {
-                    b.to_ascii_lowercase()
-                };
-                if b == q[qi] {
-                    qi += 1;
-                    if qi == q.len() {
-                        return true;
-                    }
-                }
-            }
-            return false;
-        }
-        let mut qi = 0;
-        for c in item.chars() {
-            if self.fold(c) == self.chars[qi] {
-                qi += 1;
-                if qi == self.chars.len() {
-                    return true;
-                }
-            }
-        }
-        false
     }
 
     /// Whether every item matching `self` also matched `previous`, so only the previous
-    /// survivors need testing.
+    /// survivors need testing. Always `false`: the accuracy threshold is relative to the
+    /// query (a longer query can lift a name over 50 %), and the mode can change as you type
+    /// (`alp` → `alp*`), so narrowing would drift from `rex search`. A full pass over
+    /// 100,000 names fits the 16 ms keystroke budget (benches/filter.rs).
     pub fn narrows(&self, previous: &Query) -> bool {
-        !previous.is_empty()
-            && self.case_sensitive == previous.case_sensitive
-            && self.text.starts_with(&previous.text)
+        let _ = previous;
+        false
     }
 }
 
-/// Char indices of `item` to highlight for `query`, or `None` if it does not match.
-/// Picks the shortest window ending at the first complete match (fzf's v1 algorithm), so
-/// `gcc` in `registry/gnu-gcc` highlights the `gcc`, not `g…c…c` scattered.
+/// Char indices of `item` to highlight for `query`, or `None` if it does not match at all
+/// (the threshold is not applied: callers highlight items that already passed it).
 pub fn match_indices(query: &Query, item: &str) -> Option<Vec<u32>> {
-    if query.is_empty() {
-        return Some(Vec::new());
-    }
-    if let (Some(q), true) = (&query.ascii, item.is_ascii()) {
-        // Bytes are chars here: no per-item char buffer.
-        let fold = |b: u8| {
-            if query.case_sensitive {
-                b
-            } else {
-                b.to_ascii_lowercase()
-            }
-        };
-        return window_indices(item.as_bytes(), q, fold);
-    }
-    let chars: Vec<char> = item.chars().collect();
-    window_indices(&chars, &query.chars, |c| query.fold(c))
-}
-
-/// Shortest-window alignment shared by the byte and char paths.
-fn window_indices<T: Copy + PartialEq>(
-    hay: &[T],
-    needle: &[T],
-    fold: impl Fn(T) -> T,
-) -> Option<Vec<u32>> {
-    // Forward: where does the first complete match end?
-    let mut qi = 0;
-    let mut end = None;
-    for (i, &c) in hay.iter().enumerate() {
-        if fold(c) == needle[qi] {
-            qi += 1;
-            if qi == needle.len() {
-                end = Some(i);
-                break;
-            }
+    match &query.matcher {
+        Some(m) => {
+            let mut out = Vec::new();
+            m.borrow_mut().indices(item, &mut out).then_some(out)
         }
-    }
-    let end = end?;
-    // Backward from the end: the latest start that still matches.
-    let mut qi = needle.len();
-    let mut start = end;
-    for i in (0..=end).rev() {
-        if fold(hay[i]) == needle[qi - 1] {
-            qi -= 1;
-            if qi == 0 {
-                start = i;
-                break;
-            }
-        }
-    }
-    let mut out = Vec::with_capacity(needle.len());
-    let mut qi = 0;
-    for (i, &c) in hay.iter().enumerate().take(end + 1).skip(start) {
-        if qi < needle.len() && fold(c) == needle[qi] {
-            out.push(i as u32);
-            qi += 1;
-        }
-    }
-    Some(out)
-}
-
-/// How good a match is for choosing the selection, higher is better: exact (5), prefix of
-/// the last `/` segment (4), prefix (3), substring of the last segment (2), substring (1),
-/// scattered (0). The list keeps its order; the cursor goes to the best match so Enter
-/// opens what was typed.
-pub fn rank(query: &Query, item: &str) -> u8 {
-    if query.is_empty() {
-        return 0;
-    }
-    let seg_start = item.rfind('/').map_or(0, |i| i + 1);
-    if let (Some(q), true) = (&query.ascii, item.is_ascii()) {
-        let fold = |b: u8| {
-            if query.case_sensitive {
-                b
-            } else {
-                b.to_ascii_lowercase()
-            }
-        };
-        let hay = item.as_bytes();
-        let eq = |h: &[u8]| h.iter().zip(q).all(|(&a, &b)| fold(a) == b);
-        let find = |h: &[u8]| {
-            let first = q[0];
-            (0..(h.len() + 1).saturating_sub(q.len()))
-                .find(|&i| fold(h[i]) == first && eq(&h[i..i + q.len()]))
-        };
-        // One scan for the first occurrence decides most cases.
-        let Some(at) = find(hay) else { return 0 };
-        let seg_prefix = hay.len() - seg_start >= q.len() && eq(&hay[seg_start..]);
-        let seg_sub = at >= seg_start || seg_prefix || find(&hay[seg_start..]).is_some();
-        return tier(hay.len() == q.len(), seg_prefix, at == 0, seg_sub, true);
-    }
-    let folded: String = item.chars().map(|c| query.fold(c)).collect();
-    let q: String = query.chars.iter().collect();
-    let seg = folded.rfind('/').map_or(0, |i| i + 1);
-    tier(
-        folded == q,
-        folded[seg..].starts_with(&q),
-        folded.starts_with(&q),
-        folded[seg..].contains(&q),
-        folded.contains(&q),
-    )
-}
-
-fn tier(exact: bool, seg_prefix: bool, prefix: bool, seg_sub: bool, sub: bool) -> u8 {
-    match () {
-        _ if exact => 5,
-        _ if seg_prefix => 4,
-        _ if prefix => 3,
-        _ if seg_sub => 2,
-        _ if sub => 1,
-        _ => 0,
+        None => query.error.is_none().then(Vec::new),
     }
 }
 
-/// Position in `visible` of the best match by [`rank`]; ties go to the shorter name, then
-/// the earlier position.
+/// Position in `visible` of the best match, ranked exactly as `rex search` ranks (tier,
+/// score, case, shorter name, …); ties keep the earlier position.
 pub fn best_match<S: AsRef<str>>(query: &Query, items: &[S], visible: &[usize]) -> Option<usize> {
-    let mut best: Option<(u8, std::cmp::Reverse<usize>, usize)> = None;
-    for (pos, &i) in visible.iter().enumerate() {
-        let item = items[i].as_ref();
-        let key = (rank(query, item), std::cmp::Reverse(item.len()), pos);
-        let better = match best {
-            None => true,
-            Some(b) => (key.0, key.1) > (b.0, b.1),
-        };
-        if better {
-            best = Some(key);
-            if key.0 == 5 {
-                break;
-            }
-        }
-    }
-    best.map(|(_, _, pos)| pos)
+    let m = query.matcher.as_ref()?;
+    let names: Vec<&str> = visible
+        .iter()
+        .map(|&i| items.get(i).map_or("", AsRef::as_ref))
+        .collect();
+    let opts = search::SearchOptions {
+        limit: Some(1),
+        min_accuracy: 0.0,
+        indices: false,
+    };
+    let hit = m.borrow_mut().search(&names, &opts).into_iter().next()?;
+    Some(hit.index)
 }
 
 /// Filter `items` by `query`: indices of matching items (in item order) with the char
@@ -255,8 +108,7 @@ pub fn filter<S: AsRef<str>>(query: &str, items: &[S]) -> Vec<(usize, Vec<u32>)>
 }
 
 /// The UI's filter path: indices of the items matching `query`, written into `out` (reused
-/// between keystrokes). With `candidates`, only those indices are tested: pass the previous
-/// result when [`Query::narrows`] says the new query narrows the old one.
+/// between keystrokes). With `candidates`, only those indices are tested.
 pub fn filter_into<S: AsRef<str>>(
     query: &Query,
     items: &[S],
@@ -286,7 +138,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn smart_case_subsequence() {
+    fn smart_case_fuzzy_with_the_search_threshold() {
         let q = Query::new("ngx");
         assert!(q.matches("library/nginx"));
         assert!(q.matches("LIBRARY/NGINX"));
@@ -294,6 +146,69 @@ mod tests {
         let upper = Query::new("NGX");
         assert!(!upper.matches("library/nginx"));
         assert!(upper.matches("NGINX"));
+        // Scattered junk is a subsequence but below 50 % accuracy, as in `rex search`.
+        let names = ["team1/service-1", "gnu/gcc", "g/c/c/x"];
+        for n in names {
+            let cli =
+                !search::search(&search::Query::parse("gcc", false).unwrap(), [n], None).is_empty();
+            assert_eq!(Query::new("gcc").matches(n), cli, "{n}");
+        }
+    }
+
+    #[test]
+    fn same_set_as_rex_search_on_many_names() {
+        let items: Vec<String> = (0..3000)
+            .map(|i| match i % 4 {
+                0 => format!("team{}/service-{}", i % 37, i),
+                1 => format!(
+                    "library/lib{}-dev",
+                    ["ssl", "ssh", "ssw", "xml2"][(i / 4) % 4]
+                ),
+                2 => format!("mirror/python3-{}", ["requests", "yaml", "six"][i % 3]),
+                _ => format!("Org{}/Alpine-{}", i % 5, i),
+            })
+            .collect();
+        for text in [
+            "s",
+            "se",
+            "ser",
+            "libssl",
+            "pyreq",
+            "Alp",
+            "alp*",
+            "^team1/",
+            "\"service-4\"",
+            "x",
+        ] {
+            let mut got = Vec::new();
+            filter_into(&Query::new(text), &items, None, &mut got);
+            let q = search::Query::parse(text, false).unwrap();
+            let mut want: Vec<usize> = search::search(&q, items.iter().map(String::as_str), None)
+                .into_iter()
+                .map(|h| h.index)
+                .collect();
+            want.sort_unstable();
+            assert_eq!(got, want, "query {text}");
+        }
+    }
+
+    #[test]
+    fn patterns_and_invalid_regex() {
+        let items = ["alpine", "library/alpine", "myalpine", "alpine-base"];
+        let got = |t: &str| {
+            let mut out = Vec::new();
+            filter_into(&Query::new(t), &items, None, &mut out);
+            out
+        };
+        assert_eq!(got("alp*"), vec![0, 1, 3]);
+        assert_eq!(got("\"alpine\""), vec![0, 1]);
+        assert_eq!(got("-base$"), vec![3]);
+        let bad = Query::new("^(al");
+        assert!(bad.error().is_some());
+        assert!(!bad.is_empty());
+        assert!(got("^(al").is_empty(), "an invalid pattern matches nothing");
+        assert_eq!(match_indices(&bad, "alpine"), None);
+        assert_eq!(got("   ").len(), 4, "blank matches everything");
     }
 
     #[test]
@@ -301,11 +216,11 @@ mod tests {
         let q = Query::new("über");
         assert!(q.matches("team/Über-app"));
         assert_eq!(match_indices(&q, "x/über").unwrap(), vec![2, 3, 4, 5]);
-        // ASCII query against a non-ASCII item uses the byte path and must stay exact.
         assert!(Query::new("app").matches("ünïcode/äpp-app"));
         assert_eq!(
             match_indices(&Query::new("app"), "äpp-app").unwrap(),
-            vec![4, 5, 6]
+            vec![0, 1, 2],
+            "accents fold for an unaccented query, as in rex search"
         );
     }
 
@@ -321,7 +236,7 @@ mod tests {
     }
 
     #[test]
-    fn best_match_prefers_exact_then_segment_prefix() {
+    fn best_match_is_rex_searchs_top_hit() {
         let items = [
             "team14/service-114",
             "team1/service-1x",
@@ -333,47 +248,22 @@ mod tests {
         let best = |q: &str| best_match(&Query::new(q), &items, &all).map(|p| items[p]);
         assert_eq!(best("team1/service-1"), Some("team1/service-1"));
         assert_eq!(best("libssl"), Some("openssl/libssl3"));
-        assert_eq!(
-            best("service-1"),
-            Some("team1/service-1"),
-            "shorter wins a tie"
-        );
-        assert_eq!(rank(&Query::new("über"), "x/Über-app"), 4);
-        assert_eq!(rank(&Query::new("sv1"), "team1/service-1"), 0);
+        assert_eq!(best("service-1"), Some("team1/service-1"), "shorter wins");
+        assert_eq!(best(""), None);
+        // Positions are within `visible`, not `items`.
+        let some = [3usize, 4];
+        assert_eq!(best_match(&Query::new("libssl"), &items, &some), Some(1));
     }
 
     #[test]
     fn filter_returns_matches_in_order() {
         let items = ["alpine", "nginx", "node", "redis"];
         let got = filter("n", &items);
-        assert_eq!(
-            got.iter().map(|(i, _)| *i).collect::<Vec<_>>(),
-            vec![0, 1, 2]
-        );
-        assert_eq!(got[1].1, vec![0]);
-    }
-
-    #[test]
-    fn incremental_filter_matches_full_filter() {
-        let items: Vec<String> = (0..2000)
-            .map(|i| format!("team{}/service-{}", i % 37, i))
-            .collect();
-        let mut prev = Vec::new();
-        let mut prev_q = Query::new("");
-        filter_into(&prev_q, &items, None, &mut prev);
-        for text in ["s", "se", "ser", "ser1", "ser12"] {
-            let q = Query::new(text);
-            let mut inc = Vec::new();
-            let cands = q.narrows(&prev_q).then_some(prev.as_slice());
-            filter_into(&q, &items, cands, &mut inc);
-            let mut full = Vec::new();
-            filter_into(&q, &items, None, &mut full);
-            assert_eq!(inc, full, "query {text}");
-            prev = inc;
-            prev_q = q;
-        }
-        assert!(!prev.is_empty());
-        // Going from lower to upper case is not a narrowing.
-        assert!(!Query::new("serX").narrows(&Query::new("ser")));
+        let idx: Vec<usize> = got.iter().map(|(i, _)| *i).collect();
+        assert!(idx.windows(2).all(|w| w[0] < w[1]), "item order kept");
+        assert!(idx.contains(&1) && idx.contains(&2) && !idx.contains(&3));
+        let nginx = got.iter().find(|(i, _)| *i == 1).unwrap();
+        assert_eq!(nginx.1, vec![0]);
+        assert!(!Query::new("ser1").narrows(&Query::new("ser")));
     }
 }
