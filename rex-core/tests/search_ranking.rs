@@ -165,6 +165,21 @@ fn path_aware_prefers_the_last_segment() {
         ranked(&["pyt/hon-tools", "tools/python"], "python"),
         ["tools/python", "pyt/hon-tools"]
     );
+    // Also for one-char queries that only occur inside words (below the threshold, so
+    // look at all matches): the occurrence in the package name wins over the namespace.
+    let names = ["bxb/ccc", "ccc/bxb"];
+    let q = Query::parse("x", false).unwrap();
+    let all = Matcher::new(q).search(
+        &names,
+        &SearchOptions {
+            min_accuracy: 0.0,
+            ..SearchOptions::default()
+        },
+    );
+    assert_eq!(
+        all.iter().map(|h| names[h.index]).collect::<Vec<_>>(),
+        ["ccc/bxb", "bxb/ccc"]
+    );
     // A query containing `/` is matched against the whole name.
     assert_eq!(
         ranked(&["fonts/fonts-noto", "misc/noto-fonts"], "fonts/noto"),

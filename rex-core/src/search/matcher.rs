@@ -320,10 +320,10 @@ impl Matcher {
             Some(c)
                 if c.tier == TIER_SUBSTRING && nb.len() == 1 && nb[0].is_ascii_alphanumeric() =>
             {
-                (
-                    SCORE_MATCH_BARE,
-                    query.path_aware.then_some(SCORE_MATCH_BARE),
-                )
+                // `classify` prefers an occurrence in the last segment, so `pos` says
+                // whether the segment has one.
+                let in_last = query.path_aware && c.pos >= last_start;
+                (SCORE_MATCH_BARE, in_last.then_some(SCORE_MATCH_BARE))
             }
             _ if query.path_aware
                 && last_start > 0
