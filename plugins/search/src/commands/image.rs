@@ -2,8 +2,8 @@
 //! well their name matches.
 
 use super::{
-    block_on, clean, concurrency, core_err, details_per_repo, limit, newest, opt, query,
-    tags_or_skip, wants_details, ProgressReporter,
+    block_on, clean, concurrency, core_err, details_per_repo, limit, newest, nothing_found, opt,
+    query, tags_or_skip, wants_details, ProgressReporter,
 };
 use futures::StreamExt as _;
 use rex_core::config::Settings;
@@ -53,6 +53,9 @@ pub struct ImageSearchReport {
     pub tag_filter: Option<String>,
     pub total_results: usize,
     pub results: Vec<ImageHit>,
+    /// `--quiet`: no note when nothing matched.
+    #[serde(skip)]
+    pub quiet: bool,
 }
 
 pub fn run(
@@ -73,6 +76,7 @@ pub fn run(
         tag_filter: args.tag.clone(),
         total_results: results.len(),
         results,
+        quiet: settings.output.quiet,
     })
 }
 
@@ -148,10 +152,10 @@ async fn find(
 
 impl ImageSearchReport {
     /// The design's pretty form: one name per line, best first (also with `--quiet`).
-    /// No results print nothing (exit 0), like `grep` without `-v`.
+    /// No results: a note, or nothing with `--quiet` (exit 0 either way).
     pub fn blocks(&self) -> Vec<Block> {
         if self.results.is_empty() {
-            return Vec::new();
+            return vec![nothing_found(self.quiet, "images", &self.query)];
         }
         vec![Block::Lines {
             lines: self.results.iter().map(|r| clean(&r.name)).collect(),
@@ -176,6 +180,7 @@ mod tests {
             search_type: "image",
             tag_filter: Some("3.19".into()),
             total_results: 1,
+            quiet: false,
             results: vec![ImageHit {
                 name: "alpine".into(),
                 tags: 5,
@@ -201,6 +206,7 @@ mod tests {
             search_type: "image",
             tag_filter: None,
             total_results: 1,
+            quiet: false,
             results: vec![ImageHit {
                 name: "evil\u{1b}[31m/red\nline".into(),
                 tags: 0,

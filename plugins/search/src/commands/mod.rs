@@ -179,6 +179,18 @@ pub(crate) fn clean(s: &str) -> String {
     rex_core::format::sanitize_line(s).into_owned()
 }
 
+/// The pretty form of an empty result. Never an empty block list: the host would fall
+/// back to rendering the raw value.
+pub(crate) fn nothing_found(quiet: bool, what: &str, query: &str) -> rex_plugin_api::Block {
+    if quiet {
+        rex_plugin_api::Block::Lines { lines: Vec::new() }
+    } else {
+        rex_plugin_api::Block::Text {
+            text: format!("No {what} match '{}'.", clean(query)),
+        }
+    }
+}
+
 /// The newest of RFC 3339 timestamps, as RFC 3339 UTC with seconds (`…Z`, the design's
 /// form). Unparseable dates are ignored.
 pub(crate) fn newest<'a>(dates: impl IntoIterator<Item = &'a str>) -> Option<String> {

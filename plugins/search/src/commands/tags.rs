@@ -2,8 +2,8 @@
 //! they match, across every repository or within one.
 
 use super::{
-    block_on, clean, concurrency, core_err, details_per_repo, limit, opt, query, tags_or_skip,
-    wants_details, ProgressReporter,
+    block_on, clean, concurrency, core_err, details_per_repo, limit, nothing_found, opt, query,
+    tags_or_skip, wants_details, ProgressReporter,
 };
 use futures::StreamExt as _;
 use rex_core::config::Settings;
@@ -55,6 +55,9 @@ pub struct TagsSearchReport {
     pub image_scope: Option<String>,
     pub total_results: usize,
     pub results: Vec<TagHit>,
+    /// `--quiet`: no note when nothing matched.
+    #[serde(skip)]
+    pub quiet: bool,
 }
 
 /// `--image NAME` as the repository to ask for (Docker Hub's `library/` added when the
@@ -100,6 +103,7 @@ pub fn run(
         image_scope: args.image.clone(),
         total_results: results.len(),
         results,
+        quiet: settings.output.quiet,
     })
 }
 
@@ -234,10 +238,10 @@ async fn find(
 impl TagsSearchReport {
     /// The design's pretty form, best first: `image:tag` lines, or bare tags with
     /// `--image`. `--quiet` prints the same (the reference is what scripts pass on).
-    /// No results print nothing (exit 0).
+    /// No results: a note, or nothing with `--quiet` (exit 0 either way).
     pub fn blocks(&self) -> Vec<Block> {
         if self.results.is_empty() {
-            return Vec::new();
+            return vec![nothing_found(self.quiet, "tags", &self.query)];
         }
         let lines = self
             .results
@@ -278,6 +282,7 @@ mod tests {
             search_type: "tags",
             image_scope: Some("myapp".into()),
             total_results: 1,
+            quiet: false,
             results: vec![hit(None, "v1.0.0")],
         };
         let Output::Structured { value, pretty } = r.into_output() else {
@@ -306,6 +311,7 @@ mod tests {
             search_type: "tags",
             image_scope: None,
             total_results: 1,
+            quiet: false,
             results: vec![h],
         };
         let Block::Lines { lines } = &r.blocks()[0] else {
