@@ -82,14 +82,15 @@ pub fn run() -> ExitCode {
     let Some((top, sub)) = matches.subcommand() else {
         return exit(ErrorKind::Usage.exit_code());
     };
-    let Some((entry, spec)) = plugins.owner(top) else {
+    // A group merged from several plugins runs in the one that declared the subcommand.
+    let Some((entry, spec)) = plugins.owner_for(top, sub.subcommand_name()) else {
         return exit(crate::error::report(
             &PluginError::usage(format!("unknown command '{top}'")),
             err_color,
             term.width,
         ));
     };
-    let (path, args) = dispatch::collect(spec, sub);
+    let (path, args) = dispatch::collect(&spec, sub);
     let inv = dispatch::invocation(path, args, &settings, &term);
     tracing::debug!(command = %inv.command_line(), plugin = %entry.name, source = %entry.source_label(), "dispatching");
 

@@ -215,6 +215,8 @@ pub fn resolve(flags: &GlobalFlags, env: &Environment) -> Result<Settings, Plugi
     let mut s = Settings::resolve(&sources).map_err(core_error)?.settings;
     let data_dir = env.rex_data_dir();
     let rt = &mut s.runtime;
+    // Set by --cache-dir or REX_CACHE_DIR: the user asked for this directory.
+    rt.cache_required = rt.cache_dir.is_some();
     if rt.cache_dir.is_none() {
         rt.cache_dir = env.rex_cache_home();
     }

@@ -268,6 +268,9 @@ pub struct RuntimeSettings {
     pub config_file: Option<PathBuf>,
     /// The cache directory in use.
     pub cache_dir: Option<PathBuf>,
+    /// The cache directory was given explicitly (`--cache-dir`/`REX_CACHE_DIR`): an
+    /// unusable one is an error (exit 7) instead of running without a cache.
+    pub cache_required: bool,
     /// rex's own data directory (`$XDG_DATA_HOME/rex`): credentials fallback, plugins.
     pub data_dir: Option<PathBuf>,
     /// The state directory (`$XDG_STATE_HOME/rex`): logs.

@@ -7,15 +7,17 @@
 //!
 //! [`Rex`] builds on it for what users ask: inspect an image (manifest + config +
 //! platforms), resolve a tag, details for many tags at once with bounded concurrency.
-//! The fetches a cache would wrap (catalog, tags, manifest by digest, config by digest)
-//! each go through one private method of `Rex`.
+//! Every registry read of `Rex` that can be cached (catalog, tags, manifests and configs
+//! by digest) goes through one private method of `Rex` that asks its [`Cache`] first;
+//! `docs/cache.md` says what is served from the cache when.
 
 use crate::auth::{pull_scope, AuthManager, AuthScheme, CATALOG_SCOPE};
+use crate::cache::{Cache, CacheBuilder, CacheKey, FetchOutcome, Fetched, NewEntry};
 use crate::client::{
     is_retryable_status, origin, read_body_capped, status_error, ClientOptions, HttpClient,
     HttpResponse, RequestSpec,
 };
-use crate::config::{NetworkSettings, RegistryTarget, Settings};
+use crate::config::{Consistency, NetworkSettings, RegistryTarget, Settings};
 use crate::credentials::{CredentialStore, Credentials};
 use crate::digest::{Algorithm, Digest};
 use crate::endpoint::Endpoint;
@@ -1011,30 +1013,58 @@ struct DigestDetail {
 pub struct Rex {
     client: RegistryClient,
     max_concurrency: usize,
+    cache: Cache,
 }
 
 impl Rex {
     /// Connect to the registry the settings select (`--registry`, the current one),
-    /// with credentials from the configured sources.
+    /// with credentials from the configured sources and the cache the settings describe
+    /// (see [`Rex::with_target`]).
     pub fn new(settings: &Settings) -> Result<Rex> {
         let target = settings.resolve_registry()?;
         Self::with_target(settings, &target)
     }
 
     /// Connect to `target` with the network settings and credential sources of
-    /// `settings`.
+    /// `settings`, and open the cache they describe ([`Rex::open_cache`]).
     pub fn with_target(settings: &Settings, target: &RegistryTarget) -> Result<Rex> {
         let endpoint = Endpoint::from_target(target)?;
+        let cache = Rex::open_cache(settings)?;
         let store = CredentialStore::new(settings.runtime.credentials.clone());
         let credentials = store.lookup(&endpoint.registry_host())?;
-        Rex::connect(
+        Ok(Rex::connect(
             endpoint,
             ConnectOptions {
                 network: settings.network.clone(),
                 credentials,
                 ..ConnectOptions::default()
             },
-        )
+        )?
+        .with_cache(cache))
+    }
+
+    /// The cache for a facade built from `settings`: `runtime.cache_dir` (else
+    /// `cache.location`), `cache.*`, `runtime.no_cache` (strong consistency). An unusable
+    /// directory is an error (exit 7) only when `runtime.cache_required` (the user named
+    /// it); otherwise the run goes on without a cache. Entry files are not fsynced: a
+    /// listing stores thousands of them and a torn file is detected and refetched anyway
+    /// (docs/cache.md). Opening runs the daily cleanup when it is due.
+    pub fn open_cache(settings: &Settings) -> Result<Cache> {
+        CacheBuilder::from_settings(settings)
+            .required(settings.runtime.cache_required)
+            .fsync(false)
+            .open()
+    }
+
+    /// Use `cache` for this facade's reads (share one per process: clones share it).
+    pub fn with_cache(mut self, cache: Cache) -> Rex {
+        self.cache = cache;
+        self
+    }
+
+    /// The cache this facade reads through (disabled after [`Rex::connect`]).
+    pub fn cache(&self) -> &Cache {
+        &self.cache
     }
 
     /// Connect to `endpoint` with explicit options.
@@ -1058,6 +1088,7 @@ impl Rex {
         Ok(Rex {
             client,
             max_concurrency: options.network.max_concurrency.max(1),
+            cache: Cache::disabled(),
         })
     }
 
@@ -1136,14 +1167,23 @@ impl Rex {
         reference: &Reference,
         platform: Option<&PlatformSelector>,
     ) -> Result<ImageInfo> {
+        use tracing::Instrument as _;
         let r = self.normalize(reference);
-        let repo = r.repository().to_owned();
-        // Not entered: a span guard held across `.await` would make this future !Send.
-        let _span = crate::logging::operation_span(
+        // Instrument, not `entered()`: a span guard held across `.await` makes the future !Send.
+        let span = crate::logging::operation_span(
             "inspect",
             &self.endpoint().registry_host(),
-            Some(&repo),
+            Some(r.repository()),
         );
+        self.inspect_inner(r, platform).instrument(span).await
+    }
+
+    async fn inspect_inner(
+        &self,
+        r: Reference,
+        platform: Option<&PlatformSelector>,
+    ) -> Result<ImageInfo> {
+        let repo = r.repository().to_owned();
         let top = self.get_manifest(&r).await?;
         let platforms: Vec<PlatformEntry> = top
             .manifest
@@ -1272,6 +1312,8 @@ impl Rex {
     {
         validate_repository(repository)?;
         let total = tags.len();
+        let (known, snapshot_ttl) = self.load_tag_digests(repository);
+        let known = &known;
         let per_digest: Mutex<HashMap<Digest, Arc<OnceCell<DigestDetail>>>> =
             Mutex::new(HashMap::new());
         let done = std::sync::atomic::AtomicUsize::new(0);
@@ -1284,7 +1326,7 @@ impl Rex {
             futures::stream::iter(0..tags.len())
                 .map(|i| async move {
                     let tag = &tags[i];
-                    let detail = match self.fetch_manifest(repository, tag).await {
+                    let detail = match self.tag_manifest(repository, tag, known.get(tag)).await {
                         Ok(m) => {
                             let cell = per_digest
                                 .lock()
@@ -1321,7 +1363,106 @@ impl Rex {
                 .into_iter()
                 .collect::<Result<Vec<_>>>()?;
         results.sort_by_key(|(i, _)| *i);
-        Ok(results.into_iter().filter_map(|(_, d)| d).collect())
+        let details: Vec<TagDetail> = results.into_iter().filter_map(|(_, d)| d).collect();
+        if tags.iter().any(|t| !known.contains_key(t)) {
+            self.store_tag_digests(repository, known, &details, snapshot_ttl);
+        }
+        Ok(details)
+    }
+
+    /// The tag -> digest snapshot of the last listing of `repository`, when it may be
+    /// used (weak: within the tags TTL; eventual: also past it; strong or no cache:
+    /// never), and the TTL left to a snapshot that is extended (so merging new tags in
+    /// never makes old pairs look younger).
+    fn load_tag_digests(&self, repository: &str) -> (HashMap<String, Digest>, Option<u64>) {
+        let consistency = self.cache.consistency();
+        if !self.cache.is_enabled() || consistency == Consistency::Strong {
+            return (HashMap::new(), None);
+        }
+        let entry = match self.cache.get(&self.tag_digests_key(repository)) {
+            crate::cache::Lookup::Fresh(e) => e,
+            crate::cache::Lookup::Stale(e) if consistency == Consistency::Eventual => e,
+            _ => return (HashMap::new(), None),
+        };
+        let left = (entry.expires_at() - chrono::Utc::now()).num_seconds();
+        let map = entry
+            .payload
+            .names()
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|pair| {
+                let (tag, digest) = pair.split_once(' ')?;
+                Some((tag.to_owned(), Digest::parse(digest).ok()?))
+            })
+            .collect();
+        (map, u64::try_from(left).ok().filter(|s| *s > 0))
+    }
+
+    fn store_tag_digests(
+        &self,
+        repository: &str,
+        known: &HashMap<String, Digest>,
+        details: &[TagDetail],
+        ttl_left: Option<u64>,
+    ) {
+        if !self.cache.is_enabled() {
+            return;
+        }
+        let mut pairs: BTreeMap<&str, &Digest> =
+            known.iter().map(|(t, d)| (t.as_str(), d)).collect();
+        pairs.extend(details.iter().map(|d| (d.tag.as_str(), &d.digest)));
+        let names = pairs.into_iter().map(|(t, d)| format!("{t} {d}")).collect();
+        let key = self.tag_digests_key(repository);
+        let ttl = ttl_left.unwrap_or_else(|| self.cache.ttl(key.kind()));
+        self.cache.put_with_ttl(&key, NewEntry::names(names), ttl);
+    }
+
+    /// Tag -> digest pairs ("tag digest") of the last listing, a tags-kind entry beside
+    /// the tag list (`@` cannot occur in a repository name, so no repository collides).
+    fn tag_digests_key(&self, repository: &str) -> CacheKey {
+        CacheKey::tags(
+            self.endpoint().registry_host(),
+            format!("{repository}@digests"),
+        )
+    }
+
+    /// One tag's manifest for a listing: by the snapshot's digest (from the cache) when
+    /// known, else a GET by tag whose body is stored by digest.
+    async fn tag_manifest(
+        &self,
+        repository: &str,
+        tag: &str,
+        known: Option<&Digest>,
+    ) -> Result<ManifestResponse> {
+        match known {
+            Some(d) => self.fetch_manifest_by_digest(repository, d).await,
+            None => {
+                let m = self.client.get_manifest(repository, tag).await?;
+                self.store_manifest(repository, &m);
+                Ok(m)
+            }
+        }
+    }
+
+    /// Ask the registry for the tag list now (the TUI's refresh action), storing it.
+    pub async fn refresh_tags(&self, repository: &str) -> Result<Vec<String>> {
+        validate_repository(repository)?;
+        let key = CacheKey::tags(self.endpoint().registry_host(), repository);
+        let got = self
+            .cache
+            .refresh(&key, tags_fetch(self.client.clone(), repository.to_owned()))
+            .await?;
+        names_of(&got)
+    }
+
+    /// Ask the registry for the catalog now, storing it.
+    pub async fn refresh_repositories(&self) -> Result<Vec<String>> {
+        let key = CacheKey::catalog(self.endpoint().registry_host());
+        let got = self
+            .cache
+            .refresh(&key, catalog_fetch(self.client.clone()))
+            .await?;
+        names_of(&got)
     }
 
     async fn digest_detail(&self, repository: &str, m: &ManifestResponse) -> Result<DigestDetail> {
@@ -1371,31 +1512,194 @@ impl Rex {
     // ---- cache seam: every cacheable fetch goes through exactly one of these ----------
 
     async fn fetch_catalog(&self) -> Result<Vec<String>> {
-        self.client.list_repositories().await
+        let key = CacheKey::catalog(self.endpoint().registry_host());
+        let got = self
+            .cache
+            .get_or_fetch(&key, catalog_fetch(self.client.clone()))
+            .await?;
+        self.refresh_behind(&got, key, catalog_fetch(self.client.clone()));
+        names_of(&got)
     }
 
     async fn fetch_tags(&self, repository: &str) -> Result<Vec<String>> {
-        self.client.list_tags(repository).await
+        validate_repository(repository)?;
+        let key = CacheKey::tags(self.endpoint().registry_host(), repository);
+        let fetch = || tags_fetch(self.client.clone(), repository.to_owned());
+        let got = self.cache.get_or_fetch(&key, fetch()).await?;
+        self.refresh_behind(&got, key, fetch());
+        names_of(&got)
     }
 
-    /// By tag: not content-addressed, so a cache must treat it with the tags TTL.
+    /// Eventual consistency: a stale value was served; refresh it in the background.
+    fn refresh_behind<F, Fut>(&self, got: &Fetched, key: CacheKey, fetch: F)
+    where
+        F: FnOnce(Option<String>) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<FetchOutcome>> + Send + 'static,
+    {
+        if got.stale && self.cache.consistency() == Consistency::Eventual {
+            // Detached: the value lands in the cache for the next read.
+            drop(self.cache.spawn_refresh(key, fetch));
+        }
+    }
+
+    /// By tag. Tags are mutable pointers, so the tag is resolved by the registry on
+    /// every call (a HEAD) and only the digest-addressed body comes from the cache.
+    /// Strong consistency (or no cache): one GET by tag, its body stored by digest.
     async fn fetch_manifest(&self, repository: &str, reference: &str) -> Result<ManifestResponse> {
-        self.client.get_manifest(repository, reference).await
+        if !self.cache.is_enabled() {
+            return self.client.get_manifest(repository, reference).await;
+        }
+        if self.cache.consistency() == Consistency::Strong {
+            let m = self.client.get_manifest(repository, reference).await?;
+            self.store_manifest(repository, &m);
+            return Ok(m);
+        }
+        let head = self.client.head_manifest(repository, reference).await?;
+        self.fetch_manifest_by_digest(repository, &head.digest)
+            .await
     }
 
-    /// By digest: immutable, cacheable forever.
+    fn store_manifest(&self, repository: &str, m: &ManifestResponse) {
+        let key = CacheKey::manifest(
+            self.endpoint().registry_host(),
+            repository,
+            m.digest.as_str(),
+        );
+        self.cache.put(
+            &key,
+            NewEntry::bytes(m.bytes.clone()).with_media_type(Some(m.media_type.clone())),
+        );
+    }
+
+    /// By digest: immutable, served from the cache while present (verified again, so a
+    /// damaged entry is refetched, never returned).
     async fn fetch_manifest_by_digest(
         &self,
         repository: &str,
         digest: &Digest,
     ) -> Result<ManifestResponse> {
-        self.client.get_manifest(repository, digest.as_str()).await
+        validate_repository(repository)?;
+        let key = CacheKey::manifest(self.endpoint().registry_host(), repository, digest.as_str());
+        let mut fetched: Option<ManifestResponse> = None;
+        let slot = &mut fetched;
+        let client = &self.client;
+        let got = self
+            .cache
+            .get_or_fetch(&key, |_etag| async move {
+                let m = client.get_manifest(repository, digest.as_str()).await?;
+                let entry =
+                    NewEntry::bytes(m.bytes.clone()).with_media_type(Some(m.media_type.clone()));
+                *slot = Some(m);
+                Ok(FetchOutcome::Fresh(entry))
+            })
+            .await?;
+        if let Some(m) = fetched {
+            return Ok(m);
+        }
+        match manifest_from_entry(&got, digest) {
+            Ok(m) => Ok(m),
+            Err(why) => {
+                tracing::warn!(key = %key, reason = %why, "discarding a cached manifest that does not match its digest");
+                self.cache.remove(&key);
+                let m = self
+                    .client
+                    .get_manifest(repository, digest.as_str())
+                    .await?;
+                self.store_manifest(repository, &m);
+                Ok(m)
+            }
+        }
     }
 
-    /// Config blob by digest: immutable.
+    /// Config blob by digest: immutable, served from the cache while present (verified).
     async fn fetch_config(&self, repository: &str, digest: &Digest) -> Result<Bytes> {
-        self.client.get_blob(repository, digest).await
+        validate_repository(repository)?;
+        let key = CacheKey::config(self.endpoint().registry_host(), repository, digest.as_str());
+        let client = &self.client;
+        let got = self
+            .cache
+            .get_or_fetch(&key, |_etag| async move {
+                let b = client.get_blob(repository, digest).await?;
+                Ok(FetchOutcome::Fresh(NewEntry::bytes(b)))
+            })
+            .await?;
+        let bytes = got.payload().bytes().cloned().unwrap_or_default();
+        if got.from_cache() && Digest::compute(digest.algorithm(), &bytes) != *digest {
+            tracing::warn!(key = %key, "discarding a cached config that does not match its digest");
+            self.cache.remove(&key);
+            let b = self.client.get_blob(repository, digest).await?;
+            self.cache.put(&key, NewEntry::bytes(b.clone()));
+            return Ok(b);
+        }
+        Ok(bytes)
     }
+}
+
+/// The fetch behind the catalog entry. distribution sends no ETag on catalog pages (nor
+/// on tag lists), so the etag is unused and "revalidate" is a full fetch.
+fn catalog_fetch(
+    client: RegistryClient,
+) -> impl FnOnce(Option<String>) -> futures::future::BoxFuture<'static, Result<FetchOutcome>>
+       + Send
+       + 'static {
+    move |_etag| {
+        Box::pin(async move {
+            Ok(FetchOutcome::Fresh(NewEntry::names(
+                client.list_repositories().await?,
+            )))
+        })
+    }
+}
+
+/// The fetch behind a tag-list entry (see [`catalog_fetch`] on etags).
+fn tags_fetch(
+    client: RegistryClient,
+    repository: String,
+) -> impl FnOnce(Option<String>) -> futures::future::BoxFuture<'static, Result<FetchOutcome>>
+       + Send
+       + 'static {
+    move |_etag| {
+        Box::pin(async move {
+            Ok(FetchOutcome::Fresh(NewEntry::names(
+                client.list_tags(&repository).await?,
+            )))
+        })
+    }
+}
+
+fn names_of(got: &Fetched) -> Result<Vec<String>> {
+    got.payload()
+        .names()
+        .map(<[String]>::to_vec)
+        .ok_or_else(|| Error::general("a cached name list holds bytes"))
+}
+
+/// Rebuild a manifest response from a cached entry, checking the digest again.
+fn manifest_from_entry(
+    got: &Fetched,
+    digest: &Digest,
+) -> std::result::Result<ManifestResponse, String> {
+    let bytes = got
+        .payload()
+        .bytes()
+        .cloned()
+        .ok_or("the entry holds names, not bytes")?;
+    let computed = Digest::compute(digest.algorithm(), &bytes);
+    if computed != *digest {
+        return Err(format!("the content is {computed}"));
+    }
+    let media_type = got.entry.media_type.clone();
+    let manifest =
+        Manifest::parse(&bytes, media_type.as_deref()).map_err(|e| e.message().to_owned())?;
+    let media_type = media_type
+        .filter(|ct| media_types::is_any_manifest(ct))
+        .unwrap_or_else(|| manifest.media_type().to_owned());
+    Ok(ManifestResponse {
+        bytes,
+        media_type,
+        digest: computed,
+        manifest,
+    })
 }
 
 /// linux/amd64 when present, else the first entry.
@@ -1420,6 +1724,24 @@ fn default_platform<'a>(entries: impl Iterator<Item = &'a Descriptor>) -> Option
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Compile-time check: the facade's futures are Send (a tokio::spawn in the TUI needs
+    /// it; a span guard held across an `.await` would break it).
+    fn facade_futures_are_send(rex: &Rex, r: &Reference, p: &PlatformSelector) {
+        fn is_send<T: Send>(_: T) {}
+        is_send(rex.list_repositories());
+        is_send(rex.list_tags("a"));
+        is_send(rex.inspect(r, Some(p)));
+        is_send(rex.tag_details("a", &[], |_, _| {}));
+        is_send(rex.get_manifest(r));
+        is_send(rex.refresh_tags("a"));
+    }
+
+    #[test]
+    fn facade_futures_are_send_compiles() {
+        let f: fn(&Rex, &Reference, &PlatformSelector) = facade_futures_are_send;
+        let _ = f;
+    }
 
     #[test]
     fn link_header_forms() {

@@ -119,6 +119,19 @@ impl CacheBuilder {
         }
     }
 
+    /// The builder [`Cache::open`] uses: directory `runtime.cache_dir`, else
+    /// `cache.location`; `cache.*` settings; `runtime.no_cache` (not required, fsync on).
+    pub fn from_settings(settings: &Settings) -> Self {
+        let dir = settings
+            .runtime
+            .cache_dir
+            .clone()
+            .or_else(|| settings.cache.location.clone());
+        CacheBuilder::new(dir)
+            .settings(&settings.cache)
+            .no_cache(settings.runtime.no_cache)
+    }
+
     /// TTLs, limits, behaviour and `enabled` from the settings (`location` is ignored:
     /// the directory is the builder's).
     pub fn settings(mut self, settings: &CacheSettings) -> Self {
@@ -303,14 +316,7 @@ impl Cache {
     /// `cache.location`; `runtime.no_cache` selects strong consistency. `required`: see
     /// [`CacheBuilder::required`].
     pub fn open(settings: &Settings, required: bool) -> Result<Cache> {
-        let dir = settings
-            .runtime
-            .cache_dir
-            .clone()
-            .or_else(|| settings.cache.location.clone());
-        CacheBuilder::new(dir)
-            .settings(&settings.cache)
-            .no_cache(settings.runtime.no_cache)
+        CacheBuilder::from_settings(settings)
             .required(required)
             .open()
     }
