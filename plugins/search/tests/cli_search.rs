@@ -583,3 +583,126 @@ fn shared_fixtures_hub_style_deep_paths_and_deleted_tags() {
     .ok();
     assert_eq!(out.lines(), [format!("{}:deep", f.deep.repo)]);
 }
+
+#[test]
+fn tag_filter_lists_tags_only_of_matching_candidates() {
+    let r = ranking();
+    let before = |repo: &str| {
+        r.registry
+            .request_count("GET", &format!("/v2/{repo}/tags/list"))
+    };
+    let (nginx, postgres, alpine) = (before("nginx"), before("postgres"), before("alpine"));
+    run(
+        &r.registry,
+        &["-f", "pretty", "search", "image", "alpine", "--tag", "3.19"],
+    )
+    .ok();
+    assert_eq!(before("nginx"), nginx, "nginx does not match 'alpine'");
+    assert_eq!(before("postgres"), postgres);
+    assert_eq!(before("alpine"), alpine + 1);
+}
+
+// ───────────────────────── a hostile registry ─────────────────────────
+
+/// A minimal registry over plain HTTP whose catalog and tag lists carry terminal escape
+/// sequences and an invalid repository name (a real `docker-registry` refuses to store
+/// such names, a hostile or broken server may still send them).
+fn hostile_registry() -> String {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().flatten() {
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request = String::new();
+            if reader.read_line(&mut request).is_err() {
+                continue;
+            }
+            // Skip the headers.
+            loop {
+                let mut line = String::new();
+                if reader.read_line(&mut line).unwrap_or(0) <= 2 {
+                    break;
+                }
+            }
+            let path = request.split(' ').nth(1).unwrap_or("/").to_owned();
+            let body = if path.starts_with("/v2/_catalog") {
+                r#"{"repositories":["evil/\u001b]0;pwned\u0007app","good/app"]}"#
+            } else if path.starts_with("/v2/good/app/tags/list") {
+                r#"{"name":"good/app","tags":["v1\u001b[2J","v1.0"]}"#
+            } else if path == "/v2/" || path.starts_with("/v2/?") {
+                "{}"
+            } else {
+                r#"{"errors":[{"code":"NAME_UNKNOWN","message":"no"}]}"#
+            };
+            let status = if body.starts_with(r#"{"errors"#) {
+                "404 Not Found"
+            } else {
+                "200 OK"
+            };
+            let mut s = stream;
+            let _ = write!(
+                s,
+                "HTTP/1.1 {status}\r\nContent-Type: application/json\r\n\
+                 Docker-Distribution-API-Version: registry/2.0\r\n\
+                 Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+        }
+    });
+    format!("http://{addr}")
+}
+
+#[test]
+fn registry_strings_are_sanitised_and_bad_names_skipped() {
+    let url = hostile_registry();
+    let home = RexHome::new();
+    let go = |args: &[&str]| {
+        let out = rex(&home)
+            .args(["--registry", &url, "--no-cache", "-f", "pretty"])
+            .args(args)
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert_eq!(out.status.code(), Some(0), "{stdout}\n{stderr}");
+        assert!(
+            !stdout.chars().any(|c| c.is_control() && c != '\n'),
+            "control characters reached the terminal: {stdout:?}"
+        );
+        stdout
+    };
+    let images = go(&["search", "image", "app"]);
+    let lines: Vec<&str> = images.lines().collect();
+    assert_eq!(lines.len(), 2, "{images:?}");
+    assert!(lines.contains(&"good/app"), "{images:?}");
+    assert!(lines.iter().any(|l| l.starts_with("evil/")), "{images:?}");
+    // Its tags cannot be listed (invalid name): still a match, with an unknown count.
+    let out = rex(&home)
+        .args([
+            "--registry",
+            &url,
+            "--no-cache",
+            "-f",
+            "json",
+            "search",
+            "image",
+            "evil",
+        ])
+        .output()
+        .unwrap();
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["results"][0]["tags"], Value::Null, "{v}");
+    assert_eq!(
+        v["results"][0]["name"], "evil/\u{1b}]0;pwned\u{7}app",
+        "json keeps the bytes"
+    );
+    // Across all images: the invalid name is skipped, the rest still searched.
+    let tags = go(&["search", "tags", "v1"]);
+    let lines: Vec<&str> = tags.lines().collect();
+    assert_eq!(lines.len(), 2, "{tags:?}");
+    assert!(lines.contains(&"good/app:v1.0"), "{tags:?}");
+    assert!(lines
+        .iter()
+        .any(|l| l.starts_with("good/app:v1") && *l != "good/app:v1.0"));
+}

@@ -36,8 +36,8 @@ impl ImageArgs {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ImageHit {
     pub name: String,
-    /// Number of tags.
-    pub tags: usize,
+    /// Number of tags; `null` when the tag list could not be read (logged).
+    pub tags: Option<usize>,
     /// Newest `created` among the tags' images (RFC 3339 UTC); `null` when not fetched
     /// (pretty/quiet output) or unknown.
     pub last_updated: Option<String>,
@@ -99,7 +99,7 @@ async fn find(
 
     // Tag lists (counts, the --tag check) for candidates in rank order; `buffered` keeps
     // that order, so the walk stops as soon as `limit` repositories qualified.
-    let mut shown: Vec<(String, Vec<String>)> = Vec::new();
+    let mut shown: Vec<(String, Option<Vec<String>>)> = Vec::new();
     {
         let progress = ProgressReporter::new(host, "Listing tags", ranked.len());
         let mut lists = futures::stream::iter(ranked.iter().copied())
@@ -107,9 +107,10 @@ async fn find(
             .buffered(conc);
         while let Some((repo, tags)) = lists.next().await {
             progress.tick();
-            let Some(tags) = tags? else { continue };
+            // Without --tag a matching name is shown even when its tags cannot be read.
+            let tags = tags?;
             if let Some(wanted) = &args.tag {
-                if !tags.iter().any(|t| t == wanted) {
+                if !tags.iter().flatten().any(|t| t == wanted) {
                     continue;
                 }
             }
@@ -122,10 +123,14 @@ async fn find(
 
     let mut updated: Vec<Option<String>> = vec![None; shown.len()];
     if details {
-        let total = shown.iter().map(|(_, t)| t.len()).sum();
+        let groups: Vec<(String, Vec<String>)> = shown
+            .iter()
+            .map(|(r, t)| (r.clone(), t.clone().unwrap_or_default()))
+            .collect();
+        let total = groups.iter().map(|(_, t)| t.len()).sum();
         let progress = ProgressReporter::new(host, "Fetching tag details", total);
-        let fetched = details_per_repo(rex, &shown, conc, &progress).await;
-        for (slot, ((repo, _), got)) in updated.iter_mut().zip(shown.iter().zip(fetched)) {
+        let fetched = details_per_repo(rex, &groups, conc, &progress).await;
+        for (slot, ((repo, _), got)) in updated.iter_mut().zip(groups.iter().zip(fetched)) {
             match got {
                 Ok(d) => *slot = newest(d.iter().filter_map(|t| t.created.as_deref())),
                 Err(e) if e.kind() == rex_core::ErrorKind::Interrupted => return Err(core_err(e)),
@@ -143,7 +148,7 @@ async fn find(
         .zip(updated)
         .map(|((name, tags), last_updated)| ImageHit {
             name,
-            tags: tags.len(),
+            tags: tags.as_ref().map(Vec::len),
             last_updated,
             matching_tag: args.tag.clone(),
         })
@@ -183,7 +188,7 @@ mod tests {
             quiet: false,
             results: vec![ImageHit {
                 name: "alpine".into(),
-                tags: 5,
+                tags: Some(5),
                 last_updated: Some("2024-01-15T10:30:00Z".into()),
                 matching_tag: Some("3.19".into()),
             }],
@@ -209,7 +214,7 @@ mod tests {
             quiet: false,
             results: vec![ImageHit {
                 name: "evil\u{1b}[31m/red\nline".into(),
-                tags: 0,
+                tags: None,
                 last_updated: None,
                 matching_tag: None,
             }],

@@ -247,8 +247,9 @@ use futures::StreamExt as _;
 use rex_core::registry::{Rex, TagDetail};
 
 /// A repository's tag list, or `None` when it cannot be read (gone since the catalog
-/// was listed, or not readable with these credentials): a search over many
-/// repositories skips those with a log line instead of failing.
+/// was listed, not readable with these credentials, or a name from the catalog that is
+/// not a valid repository name): a search over many repositories skips those with a
+/// log line instead of failing.
 pub(crate) async fn tags_or_skip(
     rex: &Rex,
     host: &dyn Host,
@@ -259,7 +260,9 @@ pub(crate) async fn tags_or_skip(
         Err(e)
             if matches!(
                 e.kind(),
-                rex_core::ErrorKind::NotFound | rex_core::ErrorKind::Auth
+                rex_core::ErrorKind::NotFound
+                    | rex_core::ErrorKind::Auth
+                    | rex_core::ErrorKind::Usage
             ) =>
         {
             host.log(
