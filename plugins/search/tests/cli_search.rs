@@ -534,7 +534,7 @@ fn shared_fixtures_hub_style_deep_paths_and_deleted_tags() {
     )
     .ok()
     .json();
-    assert_eq!(names(&v, "name"), [f.deleted.repo.clone()]);
+    assert_eq!(names(&v, "name"), std::slice::from_ref(&f.deleted.repo));
     assert_eq!(v["results"][0]["tags"], 0);
     assert_eq!(v["results"][0]["last_updated"], Value::Null);
     let v = run(

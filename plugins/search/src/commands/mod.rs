@@ -202,45 +202,6 @@ pub(crate) fn newest<'a>(dates: impl IntoIterator<Item = &'a str>) -> Option<Str
         .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn newest_compares_instants_not_strings() {
-        // 10:00+02:00 is 08:00Z: older than 09:00Z although it sorts later as text.
-        assert_eq!(
-            newest([
-                "2024-01-15T10:00:00+02:00",
-                "2024-01-15T09:00:00Z",
-                "garbage"
-            ]),
-            Some("2024-01-15T09:00:00Z".into())
-        );
-        assert_eq!(newest([]), None);
-        assert_eq!(newest(["not a date"]), None);
-    }
-
-    #[test]
-    fn details_only_for_structured_output() {
-        let mut s = Settings::default();
-        let tty = InvocationContext {
-            stdout_is_tty: true,
-            ..InvocationContext::default()
-        };
-        let pipe = InvocationContext::default();
-        assert!(!wants_details(&s, &tty));
-        assert!(wants_details(&s, &pipe));
-        s.output.format = Some(OutputFormat::Json);
-        assert!(wants_details(&s, &tty));
-        s.output.quiet = true;
-        assert!(!wants_details(&s, &tty));
-        s.output.quiet = false;
-        s.output.format = Some(OutputFormat::Pretty);
-        assert!(!wants_details(&s, &pipe));
-    }
-}
-
 // ───────────────────────── fetching, bounded ─────────────────────────
 
 use futures::StreamExt as _;
@@ -308,4 +269,43 @@ pub(crate) async fn details_per_repo(
             .await;
     out.sort_by_key(|(i, _)| *i);
     out.into_iter().map(|(_, r)| r).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newest_compares_instants_not_strings() {
+        // 10:00+02:00 is 08:00Z: older than 09:00Z although it sorts later as text.
+        assert_eq!(
+            newest([
+                "2024-01-15T10:00:00+02:00",
+                "2024-01-15T09:00:00Z",
+                "garbage"
+            ]),
+            Some("2024-01-15T09:00:00Z".into())
+        );
+        assert_eq!(newest([]), None);
+        assert_eq!(newest(["not a date"]), None);
+    }
+
+    #[test]
+    fn details_only_for_structured_output() {
+        let mut s = Settings::default();
+        let tty = InvocationContext {
+            stdout_is_tty: true,
+            ..InvocationContext::default()
+        };
+        let pipe = InvocationContext::default();
+        assert!(!wants_details(&s, &tty));
+        assert!(wants_details(&s, &pipe));
+        s.output.format = Some(OutputFormat::Json);
+        assert!(wants_details(&s, &tty));
+        s.output.quiet = true;
+        assert!(!wants_details(&s, &tty));
+        s.output.quiet = false;
+        s.output.format = Some(OutputFormat::Pretty);
+        assert!(!wants_details(&s, &pipe));
+    }
 }

@@ -162,7 +162,7 @@ async fn find(
     let owners: Vec<usize> = repos
         .iter()
         .enumerate()
-        .flat_map(|(i, (_, _, tags))| std::iter::repeat(i).take(tags.len()))
+        .flat_map(|(i, (_, _, tags))| std::iter::repeat_n(i, tags.len()))
         .collect();
     let all: Vec<&str> = repos
         .iter()
