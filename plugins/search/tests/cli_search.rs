@@ -706,3 +706,27 @@ fn registry_strings_are_sanitised_and_bad_names_skipped() {
         .iter()
         .any(|l| l.starts_with("good/app:v1") && *l != "good/app:v1.0"));
 }
+
+#[test]
+fn large_catalog_across_pages() {
+    let shared = TestRegistry::shared("large");
+    let large = shared.fixtures.large.as_ref().expect("large fixtures");
+    let started = std::time::Instant::now();
+    let out = run(shared, &["-f", "pretty", "search", "image", "repo-0999"]).ok();
+    assert_eq!(out.lines()[0], "many/repo-0999", "{}", out.stdout);
+    // 1100 repositories (two catalog pages), each with `latest`: tags/list of every one.
+    let v = run(
+        shared,
+        &[
+            "-f", "json", "-q", "search", "tags", "latest", "--exact", "--limit", "2000",
+        ],
+    )
+    .ok()
+    .json();
+    let refs: Vec<String> = names(&v, "reference");
+    for repo in [&large.repos[0], &large.repos[large.repos.len() - 1]] {
+        assert!(refs.contains(&format!("{repo}:latest")), "{repo} missing");
+    }
+    assert!(refs.len() > large.repos.len(), "{}", refs.len());
+    eprintln!("large catalog searches took {:?}", started.elapsed());
+}

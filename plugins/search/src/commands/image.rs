@@ -2,8 +2,8 @@
 //! well their name matches.
 
 use super::{
-    block_on, clean, concurrency, core_err, details_per_repo, limit, newest, nothing_found, opt,
-    query, tags_or_skip, wants_details, ProgressReporter,
+    block_on, catalog, clean, concurrency, core_err, details_per_repo, limit, newest,
+    nothing_found, opt, query, tags_or_skip, wants_details, ProgressReporter,
 };
 use futures::StreamExt as _;
 use rex_core::config::Settings;
@@ -91,7 +91,7 @@ async fn find(
     if args.limit == 0 {
         return Ok(Vec::new());
     }
-    let repos = rex.list_repositories().await.map_err(core_err)?;
+    let repos = catalog(rex).await?;
     // With --tag the best `limit` names may not have the tag: rank all, filter in order.
     let cap = args.tag.is_none().then_some(args.limit);
     let hits = search(query, repos.iter().map(String::as_str), cap);

@@ -207,6 +207,23 @@ pub(crate) fn newest<'a>(dates: impl IntoIterator<Item = &'a str>) -> Option<Str
 use futures::StreamExt as _;
 use rex_core::registry::{Rex, TagDetail};
 
+/// The catalog. Docker Hub (like most public registries) refuses `/v2/_catalog`; say
+/// what works there instead of only relaying the refusal.
+pub(crate) async fn catalog(rex: &Rex) -> Result<Vec<String>, PluginError> {
+    rex.list_repositories().await.map_err(|e| {
+        let hub = rex_core::reference::is_docker_hub(&rex.endpoint().registry_host());
+        let err = core_err(e);
+        if hub && err.kind != ErrorKind::Interrupted {
+            err.with_hint(
+                "Docker Hub does not list its repositories; search the tags of one image \
+                 with `rex search tags QUERY --image NAME`",
+            )
+        } else {
+            err
+        }
+    })
+}
+
 /// A repository's tag list, or `None` when it cannot be read (gone since the catalog
 /// was listed, not readable with these credentials, or a name from the catalog that is
 /// not a valid repository name): a search over many repositories skips those with a

@@ -2,8 +2,8 @@
 //! they match, across every repository or within one.
 
 use super::{
-    block_on, clean, concurrency, core_err, details_per_repo, limit, nothing_found, opt, query,
-    tags_or_skip, wants_details, ProgressReporter,
+    block_on, catalog, clean, concurrency, core_err, details_per_repo, limit, nothing_found, opt,
+    query, tags_or_skip, wants_details, ProgressReporter,
 };
 use futures::StreamExt as _;
 use rex_core::config::Settings;
@@ -131,7 +131,7 @@ async fn find(
             repos.push((repo, shown.clone(), tags));
         }
         _ => {
-            let names = rex.list_repositories().await.map_err(core_err)?;
+            let names = catalog(rex).await?;
             let progress = ProgressReporter::new(host, "Listing tags", names.len());
             let progress = &progress;
             let mut lists: Vec<(usize, Option<Vec<String>>)> =
