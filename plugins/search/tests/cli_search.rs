@@ -728,3 +728,82 @@ fn large_catalog_across_pages() {
     }
     assert!(refs.len() > large.repos.len(), "{}", refs.len());
 }
+
+#[test]
+fn token_registry_after_login() {
+    use std::io::Write as _;
+    let shared = TestRegistry::shared("token");
+    let home = RexHome::new();
+    let url = shared.url();
+    let mut login = rex(&home)
+        .args([
+            "registry",
+            "login",
+            &url,
+            "-u",
+            rex_tests::registry::SHARED_USER,
+        ])
+        .arg("--password-stdin")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    login
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(rex_tests::registry::SHARED_PASSWORD.as_bytes())
+        .unwrap();
+    let out = login.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = rex(&home)
+        .args([
+            "--registry",
+            &url,
+            "-f",
+            "json",
+            "search",
+            "tags",
+            "3.19",
+            "--exact",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(names(&v, "reference"), ["library/alpine:3.19"]);
+    assert!(v["results"][0]["digest"]
+        .as_str()
+        .unwrap()
+        .starts_with("sha256:"));
+    let out = rex(&home)
+        .args([
+            "--registry",
+            &url,
+            "-f",
+            "pretty",
+            "search",
+            "image",
+            "alpine",
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).lines().next(),
+        Some("library/alpine")
+    );
+}
