@@ -807,3 +807,17 @@ fn token_registry_after_login() {
         Some("library/alpine")
     );
 }
+
+#[test]
+fn empty_query_lists_catalog_and_uppercase_is_case_sensitive() {
+    let r = ranking();
+    let v = run(&r.registry, &["-f", "json", "search", "image", ""])
+        .ok()
+        .json();
+    let all: Vec<String> = r.pushed.keys().map(|s| s.to_string()).collect();
+    assert_eq!(names(&v, "name"), all, "catalog order");
+    let v = run(&r.registry, &["-f", "json", "search", "image", "Alpine"])
+        .ok()
+        .json();
+    assert_eq!(v["total_results"], 0, "smart case: {v}");
+}
