@@ -407,7 +407,7 @@ fn show_image_in_every_format() {
     assert_eq!(rex(&["image", &reference, "-f", "yaml"]).ok().yaml(), v);
     let pretty = rex(&["image", &reference, "-f", "pretty"]).ok().stdout;
     for want in [
-        format!("Image:"),
+        "Image:".to_owned(),
         format!("Digest: {}", img.digest),
         "Type:   OCI Image Manifest".to_owned(),
         format!("Layers ({})", img.layers.len()),

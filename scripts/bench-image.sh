@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# `rex image REPO` on a repository with 1,200 tags (1,000 distinct digests) against a
+# real docker-registry, cold (no cache), versus a minimal concurrent client doing the
+# same requests (tags/list, manifest per tag, config per distinct digest, 16 in flight):
+# plugins/image/examples/baseline_client.rs. Also the peak RSS of the rex run.
+#
+#   scripts/bench-image.sh
+#
+# Acceptance: rex/baseline wall-time ratio <= 1.1, and max RSS < 50 MB.
+#
+# Env: RUNS (default 10), WARMUP (2), CARGO_TARGET_DIR (where things are built),
+#      REX_BIN / BASELINE_BIN / FIXTURE_BIN to use prebuilt binaries,
+#      REX_BENCH_URL + REX_BENCH_REPO to use a registry already holding the large set.
+set -euo pipefail
+
+RUNS=${RUNS:-10}
+WARMUP=${WARMUP:-2}
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
+
+for tool in hyperfine jq cargo /usr/bin/time; do
+    command -v "$tool" >/dev/null || { echo "bench-image: $tool is required" >&2; exit 2; }
+done
+
+if [[ -z "${REX_BIN:-}" || -z "${BASELINE_BIN:-}" || ( -z "${FIXTURE_BIN:-}" && -z "${REX_BENCH_URL:-}" ) ]]; then
+    echo "building rex, baseline_client and bench_fixture (release)..." >&2
+    (cd "$ROOT" && cargo build --quiet --release -p rex-cli \
+        && cargo build --quiet --release -p rex-plugin-image --example baseline_client --example bench_fixture)
+fi
+REX=${REX_BIN:-$TARGET/release/rex}
+BASELINE=${BASELINE_BIN:-$TARGET/release/examples/baseline_client}
+FIXTURE=${FIXTURE_BIN:-$TARGET/release/examples/bench_fixture}
+
+TMP=$(mktemp -d)
+FIXTURE_PID=
+cleanup() {
+    # Closing the fixture's stdin stops it (and its registry).
+    exec 9>&- 2>/dev/null || true
+    [[ -n "$FIXTURE_PID" ]] && wait "$FIXTURE_PID" 2>/dev/null || true
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+if [[ -n "${REX_BENCH_URL:-}" ]]; then
+    URL=$REX_BENCH_URL
+    REPO=${REX_BENCH_REPO:-rex/many-tags}
+else
+    echo "starting a registry and pushing the large fixture set (takes a while)..." >&2
+    mkfifo "$TMP/in"
+    "$FIXTURE" --large < "$TMP/in" > "$TMP/fixture.out" &
+    FIXTURE_PID=$!
+    exec 9>"$TMP/in"
+    for _ in $(seq 1 600); do
+        [[ -s "$TMP/fixture.out" ]] && break
+        kill -0 "$FIXTURE_PID" 2>/dev/null || { echo "bench-image: fixture died" >&2; exit 1; }
+        sleep 1
+    done
+    IFS=$'\t' read -r URL REPO NTAGS < "$TMP/fixture.out"
+    echo "registry $URL, $REPO with $NTAGS tags" >&2
+fi
+
+# Isolated, cache-less rex: a fresh HOME, --no-cache.
+export HOME=$TMP/home XDG_CONFIG_HOME=$TMP/home/.config XDG_CACHE_HOME=$TMP/home/.cache
+mkdir -p "$HOME"
+REXCMD="$REX --no-cache -r $URL image $REPO -f json"
+
+# Same answer first: both see every tag.
+n_rex=$($REXCMD | jq '.tags | length')
+n_base=$("$BASELINE" "$URL" "$REPO" | cut -d' ' -f1)
+echo "tags: rex $n_rex, baseline $n_base" >&2
+
+echo "$(hyperfine --version), $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
+hyperfine -i --style basic --warmup "$WARMUP" --runs "$RUNS" --export-json "$TMP/h.json" \
+    -n baseline "$BASELINE $URL $REPO > /dev/null" \
+    -n rex "$REXCMD > /dev/null" >&2
+
+base=$(jq '.results[] | select(.command=="baseline") | .mean' "$TMP/h.json")
+rexm=$(jq '.results[] | select(.command=="rex") | .mean' "$TMP/h.json")
+base_min=$(jq '.results[] | select(.command=="baseline") | .min' "$TMP/h.json")
+rex_min=$(jq '.results[] | select(.command=="rex") | .min' "$TMP/h.json")
+ratio=$(echo "$rexm / $base" | bc -l)
+ratio_min=$(echo "$rex_min / $base_min" | bc -l)
+
+/usr/bin/time -v $REXCMD > /dev/null 2> "$TMP/time.txt"
+rss_kb=$(awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}' "$TMP/time.txt")
+
+printf 'baseline mean %.3f s (min %.3f)\n' "$base" "$base_min"
+printf 'rex      mean %.3f s (min %.3f)\n' "$rexm" "$rex_min"
+printf 'ratio rex/baseline: mean %.3f, min %.3f (target <= 1.1)\n' "$ratio" "$ratio_min"
+printf 'rex max RSS: %.1f MB (target < 50 MB)\n' "$(echo "$rss_kb / 1024" | bc -l)"
+ok=1
+(( $(echo "$ratio <= 1.1" | bc -l) )) || ok=0
+(( rss_kb < 51200 )) || ok=0
+[[ $ok == 1 ]] && echo "PASS" || { echo "FAIL"; exit 1; }
