@@ -49,8 +49,13 @@ impl Worker {
             .name("rex-registry".into())
             .spawn(move || {
                 let _log = tracing::dispatcher::set_default(&dispatch);
+                // Blocking-pool threads (the cache's disk writes) log there too.
+                let thread_dispatch = dispatch.clone();
                 let rt = match tokio::runtime::Builder::new_current_thread()
                     .enable_all()
+                    .on_thread_start(move || {
+                        std::mem::forget(tracing::dispatcher::set_default(&thread_dispatch));
+                    })
                     .build()
                 {
                     Ok(rt) => rt,

@@ -1,0 +1,254 @@
+//! End to end: the real `rex tui` binary in a real pseudo-terminal (tmux) against a real
+//! `docker-registry` (rex-tests' shared anonymous registry with the standard fixtures).
+//! Each test has its own tmux server (`-L <unique socket>`), killed at the end.
+//!
+//! The `rex` binary is built once per test process with the same cargo, target dir and
+//! profile as this test (`cargo build -p rex-cli`), so the test never runs a stale binary.
+
+use rex_tests::cli::{rex_command, RexHome};
+use rex_tests::registry::TestRegistry;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+/// `<target>/<profile>` of this test executable.
+fn profile_dir() -> PathBuf {
+    let exe = std::env::current_exe().expect("test executable");
+    let mut dir = exe.parent().expect("deps dir").to_path_buf();
+    if dir.ends_with("deps") {
+        dir.pop();
+    }
+    dir
+}
+
+fn rex_bin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        let profile = profile_dir();
+        let target = profile.parent().expect("target dir").to_path_buf();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        cmd.current_dir(&root)
+            .args(["build", "-p", "rex-cli", "--bin", "rex"])
+            .env("CARGO_TARGET_DIR", &target);
+        if profile.file_name().is_some_and(|p| p == "release") {
+            cmd.arg("--release");
+        }
+        let out = cmd.output().expect("run cargo build");
+        assert!(
+            out.status.success(),
+            "building rex failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        profile.join("rex")
+    })
+}
+
+fn shell_quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// One tmux server with one pane running `rex tui` from a shell script, so that after rex
+/// exits the shell prints a marker and stays (the pane then shows the restored screen).
+struct Tmux {
+    socket: String,
+    home: RexHome,
+    script: PathBuf,
+}
+
+impl Tmux {
+    fn start(reg: &TestRegistry, name: &str) -> Tmux {
+        let home = RexHome::new();
+        // The isolated environment rex-tests uses for the CLI, as shell exports; TERM is
+        // left to tmux (the pane is a real terminal, not `dumb`).
+        let template = rex_command(rex_bin(), &home);
+        let mut script = String::from("#!/bin/sh\n");
+        for (k, v) in template.get_envs() {
+            let k = k.to_string_lossy();
+            if k == "TERM" {
+                continue;
+            }
+            match v {
+                Some(v) => script += &format!("export {k}={}\n", shell_quote(&v.to_string_lossy())),
+                None => script += &format!("unset {k}\n"),
+            }
+        }
+        script += &format!(
+            "{} --registry {} tui\necho \"REX-EXIT=$?\"\n\
+             s=$(stty -a); case \"$s\" in *-icanon*|*' -echo '*) echo TTY=raw;; \
+             *) echo TTY=cooked;; esac\nexec sleep 600\n",
+            shell_quote(&rex_bin().to_string_lossy()),
+            shell_quote(&reg.host_port()),
+        );
+        let path = home.root().join("run-tui.sh");
+        std::fs::write(&path, script).unwrap();
+        let socket = format!("rex-tui-e2e-{}-{name}", std::process::id());
+        let t = Tmux {
+            socket,
+            home,
+            script: path,
+        };
+        t.tmux(&[
+            "-f",
+            "/dev/null",
+            "new-session",
+            "-d",
+            "-x",
+            "120",
+            "-y",
+            "35",
+            "-s",
+            "e2e",
+            "sh",
+            &t.script.to_string_lossy(),
+        ]);
+        t
+    }
+
+    fn tmux(&self, args: &[&str]) -> String {
+        let out = Command::new("tmux")
+            .arg("-L")
+            .arg(&self.socket)
+            .args(args)
+            .output()
+            .expect("run tmux");
+        assert!(
+            out.status.success(),
+            "tmux {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    fn screen(&self) -> String {
+        self.tmux(&["capture-pane", "-p", "-t", "e2e"])
+    }
+
+    fn alternate_on(&self) -> bool {
+        self.tmux(&["display-message", "-p", "-t", "e2e", "#{alternate_on}"])
+            .trim()
+            == "1"
+    }
+
+    /// Send keys as tmux key names (`Enter`, `Escape`, `C-c`) or literal text with `-l`.
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", "e2e"];
+        args.extend_from_slice(keys);
+        self.tmux(&args);
+    }
+
+    fn type_text(&self, text: &str) {
+        self.tmux(&["send-keys", "-t", "e2e", "-l", text]);
+    }
+
+    /// Poll the screen until `ok` holds (20 s budget, the first run may be slow).
+    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{s}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// After rex exits: the shell's marker is on a normal (not alternate) screen with no
+    /// TUI left on it.
+    fn assert_restored(&self) {
+        let s = self.wait_for("rex to exit", |s| s.contains("REX-EXIT="));
+        assert!(s.contains("REX-EXIT=0"), "rex exited with failure:\n{s}");
+        assert!(!self.alternate_on(), "still on the alternate screen:\n{s}");
+        assert!(
+            !s.contains("? help") && !s.contains("rex/oci-image"),
+            "TUI left on screen:\n{s}"
+        );
+        // Raw mode is off again: canonical input and echo, as the shell left them.
+        let s = self.wait_for("the tty mode", |s| s.contains("TTY="));
+        assert!(s.contains("TTY=cooked"), "terminal left in raw mode:\n{s}");
+    }
+}
+
+impl Drop for Tmux {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .output();
+    }
+}
+
+#[test]
+fn filter_open_repo_and_tag_then_quit_with_q() {
+    let shared = TestRegistry::shared("anonymous");
+    let t = Tmux::start(shared, "q");
+    let s = t.wait_for("the repository list", |s| {
+        s.contains("rex/oci-image") && s.contains("library/alpine")
+    });
+    assert!(t.alternate_on(), "the TUI uses the alternate screen:\n{s}");
+
+    t.type_text("/");
+    t.type_text("oci-image");
+    let s = t.wait_for("the filter to apply", |s| !s.contains("library/alpine"));
+    assert!(s.contains("rex/oci-image"), "{s}");
+
+    t.keys(&["Enter"]);
+    let s = t.wait_for("the tags of rex/oci-image", |s| {
+        s.contains("1.0.1") && s.contains("stable") && s.contains("latest")
+    });
+    assert!(
+        s.contains("rex/oci-image"),
+        "the header names the repo:\n{s}"
+    );
+
+    t.type_text("/");
+    t.type_text("stable");
+    t.keys(&["Enter"]);
+    let digest = shared.fixtures.oci_image.digest.to_string();
+    let hex = &digest["sha256:".len().."sha256:".len() + 12];
+    let s = t.wait_for("the image of rex/oci-image:stable", |s| {
+        s.contains(hex) && !s.contains("loading")
+    });
+    assert!(s.contains("stable"), "{s}");
+
+    t.type_text("q");
+    t.assert_restored();
+    let log = t.home.state_home().join("rex").join("rex.log");
+    let log = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        !log.is_empty(),
+        "the TUI logs to $XDG_STATE_HOME/rex/rex.log"
+    );
+}
+
+#[test]
+fn ctrl_c_exits_cleanly_from_a_nested_screen() {
+    let shared = TestRegistry::shared("anonymous");
+    let t = Tmux::start(shared, "ctrlc");
+    t.wait_for("the repository list", |s| s.contains("library/alpine"));
+    t.type_text("/");
+    t.type_text("alpine");
+    t.keys(&["Enter"]);
+    t.wait_for("the tags of library/alpine", |s| {
+        s.contains("3.19") && s.contains("3.20")
+    });
+    t.keys(&["C-c"]);
+    t.assert_restored();
+}
+
+#[test]
+fn refuses_without_a_terminal() {
+    let home = RexHome::new();
+    let out = rex_command(rex_bin(), &home)
+        .arg("tui")
+        .output()
+        .expect("run rex");
+    assert_eq!(out.status.code(), Some(2), "usage error exit code");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("interactive terminal"), "{err}");
+    assert!(out.stdout.is_empty());
+}
