@@ -147,3 +147,96 @@ fn options_follow_the_tui_settings() {
         Some(std::path::Path::new("/state/rex/rex.log"))
     );
 }
+
+/// Snapshot text with the per-run parts replaced: the registry's port (its address is in
+/// the registries list and headers). Digests, sizes and dates come from the deterministic
+/// fixtures, and the harness pins "now", so they stay.
+fn redact(screen: &str, reg: &TestRegistry) -> String {
+    screen.replace(&reg.host_port(), "127.0.0.1:PORT")
+}
+
+fn section(h: &Harness) -> Section {
+    match h.app.top() {
+        Screen::Image(i) => i.section,
+        _ => panic!("expected an image screen, status: {:?}", h.app.status),
+    }
+}
+
+/// Every screen of the TUI rendered (ratatui `TestBackend`) from the harness's real
+/// registry: registries, repositories (all and filtered), tags with streamed details, and
+/// each section of an image and of a multi-platform index.
+#[test]
+fn snapshots_of_each_screen_from_a_real_registry() {
+    let reg = TestRegistry::start(Mode::Anonymous);
+    reg.push_standard().expect("pushing fixtures");
+    let source = Arc::new(RexSource::new(settings_for(&reg, "local")));
+    let mut h = Harness::with_options(source, Theme::Dark, true, None, 100, 24);
+    // A fixed "now" after the fixtures' dates (2024-06-01 UTC): "4 months ago", not "in
+    // the future".
+    h.app.now = 1_717_200_000;
+    h.settle();
+    insta::assert_snapshot!("real_registries", redact(&h.render(), &reg));
+
+    h.key(KeyCode::Enter);
+    h.settle();
+    assert!(
+        matches!(h.app.top(), Screen::Repositories(_)),
+        "{:?}",
+        h.app.status
+    );
+    insta::assert_snapshot!("real_repositories", redact(&h.render(), &reg));
+
+    h.key(KeyCode::Char('/'));
+    h.type_str("rex/");
+    insta::assert_snapshot!("real_repositories_filtered", redact(&h.render(), &reg));
+    h.key(KeyCode::Esc);
+
+    h.key(KeyCode::Char('/'));
+    h.type_str("oci-image");
+    h.key(KeyCode::Enter);
+    h.settle();
+    assert!(matches!(h.app.top(), Screen::Tags(_)), "{:?}", h.app.status);
+    insta::assert_snapshot!("real_tags", redact(&h.render(), &reg));
+
+    h.key(KeyCode::Char('/'));
+    h.type_str("latest");
+    h.key(KeyCode::Enter);
+    h.settle();
+    // Tab through every section the image offers, until it wraps around.
+    let first = section(&h);
+    let mut seen = Vec::new();
+    while !seen.contains(&section(&h)) {
+        let s = section(&h);
+        seen.push(s);
+        let name = format!("real_image_{}", s.title().replace(' ', "_").to_lowercase());
+        insta::assert_snapshot!(name, redact(&h.render(), &reg));
+        h.key(KeyCode::Tab);
+    }
+    assert_eq!(section(&h), first);
+    assert!(seen.len() >= 5, "{seen:?}");
+
+    // A multi-platform index: back to the repositories, open rex/multiarch:latest.
+    for _ in 0..5 {
+        if matches!(h.app.top(), Screen::Repositories(_)) && h.app.query() == Some("") {
+            break;
+        }
+        h.key(KeyCode::Esc);
+    }
+    assert!(matches!(h.app.top(), Screen::Repositories(_)));
+    h.key(KeyCode::Char('/'));
+    h.type_str("multiarch");
+    h.key(KeyCode::Enter);
+    h.settle();
+    h.key(KeyCode::Char('/'));
+    h.type_str("latest");
+    h.key(KeyCode::Enter);
+    h.settle();
+    for _ in 0..Section::ALL.len() {
+        if section(&h) == Section::Platforms {
+            break;
+        }
+        h.key(KeyCode::Tab);
+    }
+    assert_eq!(section(&h), Section::Platforms);
+    insta::assert_snapshot!("real_index_platforms", redact(&h.render(), &reg));
+}
