@@ -17,9 +17,6 @@ pub struct Query {
     matcher: Option<RefCell<Matcher>>,
     /// Why the pattern is invalid (a half-typed regex such as `^(ab`).
     error: Option<String>,
-    /// The best-ranked item of the last full [`filter_into`] pass: (items address, items
-    /// length, item index). Ranking while filtering saves [`best_match`] a second pass.
-    best: RefCell<Option<(usize, usize, usize)>>,
 }
 
 impl Query {
@@ -33,7 +30,6 @@ impl Query {
             text: text.to_string(),
             matcher,
             error,
-            best: RefCell::new(None),
         }
     }
 
@@ -62,8 +58,8 @@ impl Query {
     /// Whether every item matching `self` also matched `previous`, so only the previous
     /// survivors need testing. Always `false`: the accuracy threshold is relative to the
     /// query (a longer query can lift a name over 50 %), and the mode can change as you type
-    /// (`alp` → `alp*`), so narrowing would drift from `rex search`. A full pass over
-    /// 100,000 names fits the 16 ms keystroke budget (benches/filter.rs).
+    /// (`alp` → `alp*`), so narrowing would drift from `rex search`. Cost of the full
+    /// pass: benches/filter.rs (3–21 ms of CPU per keystroke over 100,000 names).
     pub fn narrows(&self, previous: &Query) -> bool {
         let _ = previous;
         false
@@ -86,14 +82,6 @@ pub fn match_indices(query: &Query, item: &str) -> Option<Vec<u32>> {
 /// score, case, shorter name, …); ties keep the earlier position.
 pub fn best_match<S: AsRef<str>>(query: &Query, items: &[S], visible: &[usize]) -> Option<usize> {
     let m = query.matcher.as_ref()?;
-    if let Some((addr, len, best)) = *query.best.borrow() {
-        if addr == items.as_ptr() as usize && len == items.len() {
-            // `visible` from a full pass is in item order.
-            if let Ok(pos) = visible.binary_search(&best) {
-                return Some(pos);
-            }
-        }
-    }
     let names: Vec<&str> = visible
         .iter()
         .map(|&i| items.get(i).map_or("", AsRef::as_ref))
@@ -128,32 +116,20 @@ pub fn filter_into<S: AsRef<str>>(
     out: &mut Vec<usize>,
 ) {
     out.clear();
-    query.best.replace(None);
-    match (candidates, &query.matcher) {
-        (Some(cands), _) => out.extend(
+    match candidates {
+        Some(cands) => out.extend(
             cands
                 .iter()
                 .copied()
                 .filter(|&i| items.get(i).is_some_and(|s| query.matches(s.as_ref()))),
         ),
-        (None, Some(m)) => {
-            // One ranked pass (rex search's own) yields both the set and the best hit.
-            let names: Vec<&str> = items.iter().map(AsRef::as_ref).collect();
-            let opts = search::SearchOptions {
-                limit: None,
-                min_accuracy: search::MIN_ACCURACY,
-                indices: false,
-            };
-            let hits = m.borrow_mut().search(&names, &opts);
-            if let Some(top) = hits.first() {
-                query
-                    .best
-                    .replace(Some((items.as_ptr() as usize, items.len(), top.index)));
-            }
-            out.extend(hits.iter().map(|h| h.index));
-            out.sort_unstable();
-        }
-        (None, None) => out.extend((0..items.len()).filter(|_| query.error.is_none())),
+        None => out.extend(
+            items
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| query.matches(s.as_ref()))
+                .map(|(i, _)| i),
+        ),
     }
 }
 
