@@ -59,33 +59,44 @@ else
     echo "registry $URL, $REPO with $NTAGS tags" >&2
 fi
 
-# Isolated, cache-less rex: a fresh HOME, --no-cache.
+# Isolated rex with a cold cache: a fresh HOME and a cache dir emptied before every run
+# (--no-cache alone still serves immutable manifests/configs from the cache; it only
+# makes tag resolution strongly consistent). The cache is written as in real use.
 export HOME=$TMP/home XDG_CONFIG_HOME=$TMP/home/.config XDG_CACHE_HOME=$TMP/home/.cache
 mkdir -p "$HOME"
-REXCMD="$REX --no-cache -r $URL image $REPO -f json"
+CACHE=$TMP/cache
+# The same without the cache layer at all: the network path alone (plugin + facade).
+printf '[cache]\nenabled = false\n' > "$TMP/cache-off.toml"
+REXCMD="$REX --no-cache --cache-dir $CACHE -r $URL image $REPO -f json"
 
 # Same answer first: both see every tag.
 n_rex=$($REXCMD | jq '.tags | length')
+rm -rf "$CACHE"
 n_base=$("$BASELINE" "$URL" "$REPO" | cut -d' ' -f1)
 echo "tags: rex $n_rex, baseline $n_base" >&2
 
 echo "$(hyperfine --version), $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
 hyperfine -i --style basic --warmup "$WARMUP" --runs "$RUNS" --export-json "$TMP/h.json" \
+    --prepare "rm -rf $CACHE" \
     -n baseline "$BASELINE $URL $REPO > /dev/null" \
-    -n rex "$REXCMD > /dev/null" >&2
+    -n rex "$REXCMD > /dev/null" \
+    -n rex-cache-off "$REX --config $TMP/cache-off.toml -r $URL image $REPO -f json > /dev/null" >&2
 
 base=$(jq '.results[] | select(.command=="baseline") | .mean' "$TMP/h.json")
 rexm=$(jq '.results[] | select(.command=="rex") | .mean' "$TMP/h.json")
 base_min=$(jq '.results[] | select(.command=="baseline") | .min' "$TMP/h.json")
 rex_min=$(jq '.results[] | select(.command=="rex") | .min' "$TMP/h.json")
+off=$(jq '.results[] | select(.command=="rex-cache-off") | .mean' "$TMP/h.json")
 ratio=$(echo "$rexm / $base" | bc -l)
 ratio_min=$(echo "$rex_min / $base_min" | bc -l)
 
+rm -rf "$CACHE"
 /usr/bin/time -v $REXCMD > /dev/null 2> "$TMP/time.txt"
 rss_kb=$(awk -F: '/Maximum resident set size/ {gsub(/ /, "", $2); print $2}' "$TMP/time.txt")
 
 printf 'baseline mean %.3f s (min %.3f)\n' "$base" "$base_min"
 printf 'rex      mean %.3f s (min %.3f)\n' "$rexm" "$rex_min"
+printf 'rex, cache disabled: mean %.3f s (ratio %.3f)\n' "$off" "$(echo "$off / $base" | bc -l)"
 printf 'ratio rex/baseline: mean %.3f, min %.3f (target <= 1.1)\n' "$ratio" "$ratio_min"
 printf 'rex max RSS: %.1f MB (target < 50 MB)\n' "$(echo "$rss_kb / 1024" | bc -l)"
 ok=1

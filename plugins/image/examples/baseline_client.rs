@@ -62,17 +62,20 @@ async fn created(
     Ok(config["created"].as_str().map(str::to_owned))
 }
 
-#[tokio::main]
+// Single-threaded like rex's plugin runtime: on a small machine a multi-threaded client
+// would compete with the registry for CPU and skew the comparison.
+#[tokio::main(flavor = "current_thread")]
 async fn main() -> anyhow::Result<()> {
     let mut args = std::env::args().skip(1);
     let (Some(base), Some(repo)) = (args.next(), args.next()) else {
         anyhow::bail!("usage: baseline_client URL REPOSITORY");
     };
     let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(IN_FLIGHT)
+        .pool_max_idle_per_host(64)
+        .tcp_nodelay(true)
         .build()?;
     let (_, list) = get_json(&client, &format!("{base}/v2/{repo}/tags/list")).await?;
-    let tags: Vec<String> = list["tags"]
+    let mut tags: Vec<String> = list["tags"]
         .as_array()
         .map(|a| {
             a.iter()
@@ -80,6 +83,10 @@ async fn main() -> anyhow::Result<()> {
                 .collect()
         })
         .unwrap_or_default();
+    // The order rex fetches in (its default name sort): the registry's own order is
+    // arbitrary, and fetching aliases of a digest back to back makes them wait on each
+    // other's config instead of using the slot for new work.
+    tags.sort();
     let cells: Cells = Mutex::new(HashMap::new());
     let (client, base, repo, cells) = (&client, base.as_str(), repo.as_str(), &cells);
     let results: Vec<anyhow::Result<Option<String>>> = futures::stream::iter(tags.iter())
