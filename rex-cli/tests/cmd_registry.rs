@@ -180,6 +180,10 @@ fn init_use_list_remove_round_trip_on_anonymous_registry() {
     assert!(lines[1].starts_with('*') && lines[1].contains("local") && lines[1].contains("online"));
     assert!(!lines[2].starts_with('*') && lines[2].contains("other"));
 
+    // --quiet: names only.
+    let out = run(&home, &["-q", "-f", "pretty", "registry", "list"]).ok();
+    assert_eq!(out.stdout, "local\nother\n");
+
     let out = run(
         &home,
         &[

@@ -201,7 +201,7 @@ impl Plugin for RegistryPlugin {
         match inv.command.get(1).map(String::as_str) {
             Some("init") => {
                 let args = init::InitArgs::parse(&inv)?;
-                init::run(&settings, &args, host).map(init::InitReport::into_output)
+                init::run(&settings, &args, &inv.context, host).map(init::InitReport::into_output)
             }
             Some("use") => {
                 let args = r#use::UseArgs::parse(&inv)?;

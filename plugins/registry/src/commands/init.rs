@@ -1,8 +1,9 @@
 //! `rex registry init NAME URL`: check that a registry answers, then add it.
 
+use super::login::{self, LoginArgs, LoginReport};
 use super::{config_file, core_err, find_entry, probe_new, required, target_for_entry, Status};
 use rex_core::config::{RegistryEntry, Settings};
-use rex_plugin_api::{Block, ErrorKind, Host, Invocation, Output, PluginError};
+use rex_plugin_api::{Block, ErrorKind, Host, Invocation, InvocationContext, Output, PluginError};
 use serde::Serialize;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,12 +38,16 @@ pub struct InitReport {
     pub status: Status,
     /// It was made the current registry.
     pub current: bool,
+    /// The registry needed authentication and the user logged in right away.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub login: Option<LoginReport>,
 }
 
 pub fn run(
     settings: &Settings,
     args: &InitArgs,
-    _host: &dyn Host,
+    context: &InvocationContext,
+    host: &dyn Host,
 ) -> Result<InitReport, PluginError> {
     if find_entry(settings, &args.name).is_some() {
         return Err(PluginError::usage(format!(
@@ -74,6 +79,32 @@ pub fn run(
     })?;
     let path = config_file(settings)?;
     rex_core::config::add_registry(&path, &entry, args.set_current).map_err(core_err)?;
+    // Design 2.4: init offers to log in when the registry wants credentials (only on a
+    // terminal; scripts get the hint to run `registry login`).
+    let login = if status == Status::AuthRequired
+        && context.stdin_is_tty
+        && host.confirm(&format!(
+            "'{}' requires authentication. Log in now?",
+            entry.name
+        ))? {
+        let mut with_entry = settings.clone();
+        with_entry.registries.list.push(entry.clone());
+        let args = LoginArgs {
+            name: Some(entry.name.clone()),
+            username: None,
+            password: None,
+            password_stdin: false,
+        };
+        let report = login::run(&with_entry, &args, context, host).map_err(|e| {
+            e.with_detail(format!(
+                "registry '{}' was added; log in later with `rex registry login {}`",
+                entry.name, entry.name
+            ))
+        })?;
+        Some(report)
+    } else {
+        None
+    };
     Ok(InitReport {
         name: entry.name,
         url: entry.url,
@@ -81,6 +112,7 @@ pub fn run(
         skip_verify: entry.skip_verify,
         status,
         current: args.set_current,
+        login,
     })
 }
 
@@ -89,7 +121,7 @@ impl InitReport {
         let mut blocks = vec![Block::Success {
             message: format!("Connected to {}", self.url),
         }];
-        if self.status == Status::AuthRequired {
+        if self.status == Status::AuthRequired && self.login.is_none() {
             blocks.push(Block::Text {
                 text: format!(
                     "The registry requires authentication: run `rex registry login {}`",
@@ -105,6 +137,9 @@ impl InitReport {
                 message: format!("Set '{}' as current registry", self.name),
             });
         }
+        if let Some(login) = &self.login {
+            blocks.extend(login.blocks());
+        }
         blocks
     }
 
@@ -117,7 +152,7 @@ impl InitReport {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::commands::test_support::invocation;
+    use crate::commands::test_support::{invocation, tty, ScriptedHost};
     use rex_plugin_api::{ArgValue, NullHost};
     use serde_json::json;
 
@@ -166,9 +201,58 @@ mod tests {
             insecure: false,
             skip_verify: false,
         };
-        let err = run(&settings, &args, &NullHost).unwrap_err();
+        let err = run(&settings, &args, &InvocationContext::default(), &NullHost).unwrap_err();
         assert_eq!(err.exit_code(), 2);
         assert!(err.message.contains("already configured"));
+    }
+
+    #[test]
+    fn on_a_terminal_offers_login_for_auth_registries() {
+        let reg = rex_tests::TestRegistry::start(rex_tests::Mode::basic("alice", "wonderland"));
+        let dir = tempfile::tempdir().unwrap();
+        let settings: Settings = serde_json::from_value(json!({
+            "runtime": {
+                "config_file": dir.path().join("config.toml"),
+                "credentials": {"fallback_file": dir.path().join("credentials.json")}
+            }
+        }))
+        .unwrap();
+        let host = ScriptedHost {
+            confirm: true,
+            ..ScriptedHost::answering(&["alice", "wonderland"])
+        };
+        let args = InitArgs {
+            name: "b".into(),
+            url: reg.url(),
+            set_current: true,
+            insecure: false,
+            skip_verify: false,
+        };
+        let r = run(&settings, &args, &tty(), &host).unwrap();
+        assert_eq!(r.status, Status::AuthRequired);
+        let login = r.login.as_ref().expect("logged in");
+        assert!(login.verified);
+        let asked: Vec<String> = host
+            .asked
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|a| a.0.clone())
+            .collect();
+        assert_eq!(
+            asked,
+            [
+                "'b' requires authentication. Log in now?",
+                "Username",
+                "Password"
+            ]
+        );
+        let blocks = r.blocks();
+        assert!(blocks.iter().any(
+            |b| matches!(b, Block::Success { message } if message.starts_with("Successfully authenticated"))
+        ));
+        let text = std::fs::read_to_string(dir.path().join("config.toml")).unwrap();
+        assert!(text.contains("current = \"b\""), "{text}");
     }
 
     #[test]
@@ -180,6 +264,7 @@ mod tests {
             skip_verify: false,
             status: Status::Online,
             current: true,
+            login: None,
         };
         let msgs: Vec<String> = r
             .blocks()

@@ -17,6 +17,9 @@ pub struct ListedRegistry {
 pub struct ListReport {
     pub current: Option<String>,
     pub registries: Vec<ListedRegistry>,
+    /// `--quiet`: the pretty form is the names only, one per line.
+    #[serde(skip)]
+    pub quiet: bool,
 }
 
 pub fn run(settings: &Settings) -> Result<ListReport, PluginError> {
@@ -37,6 +40,7 @@ pub fn run(settings: &Settings) -> Result<ListReport, PluginError> {
     Ok(ListReport {
         current,
         registries,
+        quiet: settings.output.quiet,
     })
 }
 
@@ -51,6 +55,11 @@ pub(crate) fn status_cell(status: Status) -> Cell {
 
 impl ListReport {
     pub fn blocks(&self) -> Vec<Block> {
+        if self.quiet {
+            return vec![Block::Lines {
+                lines: self.registries.iter().map(|r| r.name.clone()).collect(),
+            }];
+        }
         if self.registries.is_empty() {
             return vec![Block::Text {
                 text: "No registries configured. Add one with `rex registry init NAME URL`.".into(),
@@ -108,6 +117,7 @@ mod tests {
                     status: Status::AuthRequired,
                 },
             ],
+            quiet: false,
         }
     }
 
@@ -142,10 +152,25 @@ mod tests {
     }
 
     #[test]
+    fn quiet_lists_names_only() {
+        let r = ListReport {
+            quiet: true,
+            ..report()
+        };
+        assert_eq!(
+            r.blocks(),
+            vec![Block::Lines {
+                lines: vec!["local".into(), "prod".into()]
+            }]
+        );
+    }
+
+    #[test]
     fn empty_list_says_how_to_add() {
         let r = ListReport {
             current: None,
             registries: vec![],
+            quiet: false,
         };
         let Block::Text { text } = &r.blocks()[0] else {
             panic!("text expected")
