@@ -223,6 +223,11 @@ pub fn resolve(flags: &GlobalFlags, env: &Environment) -> Result<Settings, Plugi
     rt.state_dir = env.state_home().map(|d| d.join("rex"));
     rt.credentials = credential_sources(env, data_dir.as_deref());
     rt.data_dir = data_dir;
+    // `rex config edit` opens $EDITOR; plugins may not read the environment themselves.
+    rt.editor = env
+        .get("EDITOR")
+        .filter(|e| !e.trim().is_empty())
+        .map(str::to_owned);
     Ok(s)
 }
 

@@ -67,7 +67,8 @@ fn show_marks_defaults_and_file_values_in_pretty_and_json() {
     let text = out.stdout;
     for expected in [
         "Output:",
-        "  format = pretty (default)",
+        "  format = pretty (flag)",
+        "  quiet = false (default)",
         "Network:",
         "  timeout = 45\n",
         "  retry_attempts = 3 (default)",
