@@ -6,6 +6,8 @@
 //!
 //! Used by `scripts/demo`: `cargo run -p rex-tests --example demo_registry -- url.txt`.
 
+#![allow(clippy::print_stdout, clippy::print_stderr)] // a command-line tool: printing is its job
+
 use rex_tests::registry::{Mode, TestRegistry};
 use std::io::Read;
 
