@@ -3,8 +3,9 @@
 //! plugin. The commands must behave exactly as when the plugin is compiled in.
 //!
 //! The stripped build goes to its own target directory (`<target>/stripped`, kept between
-//! runs so later runs are incremental), seeded from the main target directory's compiled
-//! dependencies the first time so the shared dependencies are not compiled again.
+//! runs so later runs are incremental; a second cargo cannot share the outer `cargo test`'s
+//! locked one), seeded the first time with hard links to the main target directory's
+//! compiled dependencies so they are neither compiled again nor copied.
 
 mod common;
 
@@ -21,16 +22,27 @@ fn seed(from: &Path, to: &Path) {
         return;
     }
     std::fs::create_dir_all(to).unwrap();
-    for d in ["deps", "build", ".fingerprint"] {
-        if from.join(d).exists() {
-            let ok = Command::new("cp")
-                .args(["-a", "--reflink=auto"])
-                .arg(from.join(d))
-                .arg(to)
-                .status()
-                .map(|s| s.success())
-                .unwrap_or(false);
-            assert!(ok, "seeding {} failed", to.display());
+    // Compiled dependencies are hard-linked, not copied: a copy doubles a multi-GB target
+    // directory (and has filled CI's disk). Sharing is safe because rustc and the linker
+    // replace outputs (write elsewhere, then rename or unlink) rather than writing into
+    // them, and units whose features differ get new file names. Fingerprints are small
+    // and cargo rewrites them in place, so those are real copies.
+    for (d, how) in [("deps", "-al"), ("build", "-al"), (".fingerprint", "-a")] {
+        if !from.join(d).exists() {
+            continue;
+        }
+        let linked = Command::new("cp")
+            .arg(how)
+            .arg(from.join(d))
+            .arg(to)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !linked {
+            // Another filesystem (or no hard links): build from scratch instead of
+            // filling the disk with a copy.
+            let _ = std::fs::remove_dir_all(to);
+            std::fs::create_dir_all(to).unwrap();
+            return;
         }
     }
 }
