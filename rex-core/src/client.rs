@@ -530,7 +530,7 @@ pub fn status_error(status: StatusCode, body: &[u8], url: &Url, what: &str) -> E
         403 => Error::auth(format!("access to {what} denied by {registry}"))
             .with_hint("check your permissions, or run 'rex registry login' with another account"),
         404 => Error::not_found(format!("{what} not found in registry {registry}"))
-            .with_hint("use 'rex repos' and 'rex tags <repo>' to see what exists"),
+            .with_hint("use 'rex image' and 'rex image NAME' to see what exists"),
         429 => Error::network(format!("{registry} is rate limiting requests ({what})"))
             .with_hint("wait and retry, or log in for a higher limit"),
         s if s >= 500 => Error::network(format!(
@@ -624,7 +624,11 @@ mod tests {
         assert_eq!(e.status(), Some(404));
         assert_eq!(e.registry_errors()[0].code, "MANIFEST_UNKNOWN");
         assert!(e.to_string().contains("manifest unknown"));
-        assert!(e.hint().is_some());
+        // The hint names commands that exist (design 2.5).
+        assert_eq!(
+            e.hint(),
+            Some("use 'rex image' and 'rex image NAME' to see what exists")
+        );
         let e = status_error(StatusCode::UNAUTHORIZED, b"not json", &url, "x");
         assert_eq!(e.kind(), ErrorKind::Auth);
         assert!(e.hint().unwrap().contains("rex registry login"));

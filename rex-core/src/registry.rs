@@ -988,7 +988,7 @@ pub struct ImageInfo {
     pub labels: BTreeMap<String, String>,
 }
 
-/// Summary of one tag for `rex tags --details`.
+/// Summary of one tag for the `rex image NAME` listing.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TagDetail {
     pub tag: String,
