@@ -331,4 +331,77 @@ mod tests {
             ErrorKind::Config
         );
     }
+
+    #[test]
+    fn podman_auth_files_in_podman_order() {
+        let env = Environment::from_pairs(&[
+            ("HOME", "/home/u"),
+            ("XDG_RUNTIME_DIR", "/run/user/1000"),
+            ("REGISTRY_AUTH_FILE", "/explicit/auth.json"),
+        ]);
+        let c = credential_sources(&env, None);
+        assert_eq!(
+            c.podman_auth,
+            [
+                PathBuf::from("/explicit/auth.json"),
+                PathBuf::from("/run/user/1000/containers/auth.json"),
+                PathBuf::from("/home/u/.config/containers/auth.json"),
+            ]
+        );
+        // Without REGISTRY_AUTH_FILE the runtime dir comes first; XDG_CONFIG_HOME moves
+        // the config one.
+        let env = Environment::from_pairs(&[
+            ("HOME", "/home/u"),
+            ("XDG_RUNTIME_DIR", "/run/user/1000"),
+            ("XDG_CONFIG_HOME", "/cfg"),
+        ]);
+        assert_eq!(
+            credential_sources(&env, None).podman_auth,
+            [
+                PathBuf::from("/run/user/1000/containers/auth.json"),
+                PathBuf::from("/cfg/containers/auth.json"),
+            ]
+        );
+        let env = Environment::from_pairs(&[("HOME", "/home/u")]);
+        assert_eq!(
+            credential_sources(&env, None).podman_auth,
+            [PathBuf::from("/home/u/.config/containers/auth.json")]
+        );
+    }
+
+    /// The resolved sources find credentials in the runtime-dir auth.json before the one
+    /// in ~/.config, and in ~/.config when the runtime dir has none.
+    #[test]
+    fn resolved_sources_read_podman_files_runtime_dir_first() {
+        let dir = tempfile::tempdir().unwrap();
+        let home = dir.path().join("home");
+        let run = dir.path().join("run");
+        let write = |p: &Path, user: &str| {
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            let json = format!(
+                r#"{{"auths":{{"quay.io":{{"username":"{user}","password":"pw"}}}}}}"#
+            );
+            std::fs::write(p, json).unwrap();
+        };
+        let home_s = home.to_string_lossy().into_owned();
+        let run_s = run.to_string_lossy().into_owned();
+        let env = Environment::from_pairs(&[
+            ("HOME", &home_s),
+            ("XDG_RUNTIME_DIR", &run_s),
+            ("REX_NO_KEYRING", "1"),
+        ]);
+        let s = resolve(&flags(), &env).unwrap();
+        let store = rex_core::credentials::CredentialStore::new(s.runtime.credentials.clone());
+        assert!(store.lookup("quay.io").unwrap().is_none());
+        write(&home.join(".config/containers/auth.json"), "from-config");
+        assert_eq!(
+            store.lookup("quay.io").unwrap().unwrap().username,
+            "from-config"
+        );
+        write(&run.join("containers/auth.json"), "from-runtime");
+        assert_eq!(
+            store.lookup("quay.io").unwrap().unwrap().username,
+            "from-runtime"
+        );
+    }
 }
