@@ -413,3 +413,82 @@ fn login_without_terminal_needs_username_and_password() {
     )
     .code(5);
 }
+
+/// Registry directories (hashed names) that hold cache entries of any kind.
+fn cached_registry_dirs(home: &RexHome) -> std::collections::BTreeSet<String> {
+    let mut out = std::collections::BTreeSet::new();
+    for kind in ["catalogs", "tags", "manifests", "configs"] {
+        let Ok(rd) = std::fs::read_dir(home.rex_cache_dir().join(kind)) else {
+            continue;
+        };
+        for dir in rd.flatten() {
+            let has_entry = walkdir_has_json(&dir.path());
+            if has_entry {
+                out.insert(dir.file_name().to_string_lossy().into_owned());
+            }
+        }
+    }
+    out
+}
+
+fn walkdir_has_json(dir: &std::path::Path) -> bool {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .any(|e| {
+            let p = e.path();
+            if p.is_dir() {
+                walkdir_has_json(&p)
+            } else {
+                p.extension().is_some_and(|x| x == "json")
+            }
+        })
+}
+
+fn logout_clears_only_that_registrys_cache(cache_enabled: bool) {
+    let basic = TestRegistry::start(Mode::basic(USER, PASSWORD));
+    let other = TestRegistry::start(Mode::Anonymous);
+    let home = RexHome::new();
+    run(&home, &["registry", "init", "b", &basic.url()]).ok();
+    run(&home, &["registry", "init", "o", &other.url()]).ok();
+    run_with_stdin(
+        &home,
+        &["registry", "login", "b", "-u", USER, "--password-stdin"],
+        Some(&format!("{PASSWORD}\n")),
+    )
+    .ok();
+    // Fill the cache from both registries (catalog listings).
+    run(&home, &["-f", "json", "-r", "b", "image"]).ok();
+    let only_b = cached_registry_dirs(&home);
+    assert!(!only_b.is_empty(), "rex image cached nothing");
+    run(&home, &["-f", "json", "-r", "o", "image"]).ok();
+    let both = cached_registry_dirs(&home);
+    let b_dirs = only_b.clone();
+    let o_dirs: std::collections::BTreeSet<String> = both.difference(&b_dirs).cloned().collect();
+    assert!(!o_dirs.is_empty(), "the second registry cached nothing");
+
+    if !cache_enabled {
+        run(&home, &["config", "set", "cache.enabled", "false"]).ok();
+    }
+    let v = run(&home, &["-f", "json", "registry", "logout", "b"])
+        .ok()
+        .json();
+    assert_eq!(v["credentials_removed"], true);
+    let after = cached_registry_dirs(&home);
+    assert!(
+        after.is_disjoint(&b_dirs),
+        "logged-out registry still cached: {after:?} (its dirs {b_dirs:?})"
+    );
+    assert_eq!(after, o_dirs, "the other registry's entries must stay");
+}
+
+#[test]
+fn logout_clears_that_registrys_cache_entries() {
+    logout_clears_only_that_registrys_cache(true);
+}
+
+#[test]
+fn logout_clears_cache_entries_even_with_the_cache_disabled() {
+    logout_clears_only_that_registrys_cache(false);
+}

@@ -452,7 +452,21 @@ pub(crate) fn forget_cached_registry_data(
     settings: &Settings,
     target: &Target,
 ) -> Result<(), PluginError> {
-    let cleared = rex_core::cache::Cache::open(settings, false)
+    // Opened for maintenance: with `cache.enabled = false` the files from earlier runs
+    // are still on disk and must go too. No directory yet: nothing was ever cached.
+    let builder = rex_core::cache::CacheBuilder::from_settings(settings);
+    let dir = settings
+        .runtime
+        .cache_dir
+        .as_ref()
+        .or(settings.cache.location.as_ref());
+    if !dir.is_some_and(|d| d.exists()) {
+        return Ok(());
+    }
+    let cleared = builder
+        .enabled(true)
+        .cleanup_on_open(false)
+        .open()
         .and_then(|cache| cache.clear(Some(&target.key), None));
     match cleared {
         Ok(report) => {
