@@ -12,7 +12,7 @@ use ratatui::layout::Rect;
 use crate::filter::{self, Query};
 use crate::fmt::compare_tags;
 use crate::keymap::{self, Action};
-use crate::source::{ImageView, RegistryEntry, SourceError, TagDetail, TagDetailUpdate};
+use crate::source::{ImageView, Listing, RegistryEntry, SourceError, TagDetail, TagDetailUpdate};
 
 /// Identifies one background request; results carry it back.
 pub type RequestId = u64;
@@ -56,8 +56,8 @@ pub enum Event {
 #[derive(Debug)]
 pub enum Loaded {
     Registries(Vec<RegistryEntry>),
-    Repositories(Vec<String>),
-    Tags(Vec<String>),
+    Repositories(Listing),
+    Tags(Listing),
     Image(Box<ImageView>),
 }
 
@@ -65,17 +65,21 @@ pub enum Loaded {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
     Registries,
+    /// `fresh`: ask the registry, not the cache (refresh, or behind a stale answer).
     Repositories {
         registry: String,
+        fresh: bool,
     },
     Tags {
         registry: String,
         repository: String,
+        fresh: bool,
     },
     TagDetails {
         registry: String,
         repository: String,
         tags: Vec<String>,
+        fresh: bool,
     },
     Image {
         registry: String,
@@ -417,6 +421,8 @@ pub struct App {
     /// Registry to open once the registry list arrives.
     initial_registry: Option<String>,
     next_id: RequestId,
+    /// Outstanding listing requests that bypass the cache; their tags' details do too.
+    fresh_requests: std::collections::HashSet<RequestId>,
 }
 
 impl App {
@@ -440,6 +446,7 @@ impl App {
             quit: false,
             initial_registry,
             next_id: 1,
+            fresh_requests: Default::default(),
         };
         let mut cmds = Vec::new();
         let id = app.request(Request::Registries, &mut cmds);
@@ -452,6 +459,26 @@ impl App {
         self.next_id += 1;
         cmds.push(Command::Load { id, request });
         id
+    }
+
+    /// Eventual consistency: the screen at `pos` shows a stale listing; ask the registry
+    /// behind it, keeping the stale rows until the answer replaces them.
+    fn refresh_behind(&mut self, pos: usize, cmds: &mut Vec<Command>) {
+        let req = match &self.stack[pos] {
+            Screen::Repositories(r) => Request::Repositories {
+                registry: r.registry.name.clone(),
+                fresh: true,
+            },
+            Screen::Tags(t) => Request::Tags {
+                registry: t.registry.name.clone(),
+                repository: t.repository.clone(),
+                fresh: true,
+            },
+            _ => return,
+        };
+        let id = self.request(req, cmds);
+        self.fresh_requests.insert(id);
+        set_main_request(&mut self.stack[pos], Some(id));
     }
 
     pub fn top(&self) -> &Screen {
@@ -738,6 +765,7 @@ impl App {
             Screen::Registries(l) => l.selected_item().cloned().map(|registry| {
                 let req = Request::Repositories {
                     registry: registry.name.clone(),
+                    fresh: false,
                 };
                 (req, NextScreen::Repositories(registry))
             }),
@@ -745,6 +773,7 @@ impl App {
                 let req = Request::Tags {
                     registry: r.registry.name.clone(),
                     repository: repo.clone(),
+                    fresh: false,
                 };
                 (req, NextScreen::Tags(r.registry.clone(), repo))
             }),
@@ -801,7 +830,10 @@ impl App {
         self.filter_input = false;
         self.status = None;
         if let Some(screen) = self.stack.pop() {
-            cmds.extend(requests_of(&screen).into_iter().map(Command::Cancel));
+            for id in requests_of(&screen) {
+                self.fresh_requests.remove(&id);
+                cmds.push(Command::Cancel(id));
+            }
         }
     }
 
@@ -814,6 +846,7 @@ impl App {
                 r.list.request,
                 Request::Repositories {
                     registry: r.registry.name.clone(),
+                    fresh: true,
                 },
             ),
             Screen::Tags(t) => (
@@ -821,6 +854,7 @@ impl App {
                 Request::Tags {
                     registry: t.registry.name.clone(),
                     repository: t.repository.clone(),
+                    fresh: true,
                 },
             ),
             Screen::Image(i) => (
@@ -833,10 +867,15 @@ impl App {
             ),
         };
         if let Some(old) = old {
+            self.fresh_requests.remove(&old);
             cmds.push(Command::Cancel(old));
         }
         self.status = None;
+        let fresh = matches!(req, Request::Repositories { .. } | Request::Tags { .. });
         let id = self.request(req, cmds);
+        if fresh {
+            self.fresh_requests.insert(id);
+        }
         match self.top_mut() {
             Screen::Registries(l) => l.request = Some(id),
             Screen::Repositories(r) => r.list.request = Some(id),
@@ -929,6 +968,7 @@ impl App {
             return cmds;
         };
         let is_top = pos + 1 == self.stack.len();
+        let fresh = self.fresh_requests.remove(&id);
         let result = match result {
             Ok(v) => v,
             Err(e) => {
@@ -939,6 +979,7 @@ impl App {
             }
         };
         let mut details_request = None;
+        let mut stale = false;
         match (&mut self.stack[pos], result) {
             (Screen::Registries(list), Loaded::Registries(mut regs)) => {
                 list.request = None;
@@ -947,13 +988,16 @@ impl App {
                 list.set_items(regs);
                 list.ensure_visible(height);
             }
-            (Screen::Repositories(r), Loaded::Repositories(repos)) => {
+            (Screen::Repositories(r), Loaded::Repositories(listing)) => {
                 r.list.request = None;
-                r.list.set_items(repos);
+                r.list.set_items(listing.names);
                 r.list.ensure_visible(height);
+                stale = listing.stale;
             }
-            (Screen::Tags(t), Loaded::Tags(tags)) => {
+            (Screen::Tags(t), Loaded::Tags(listing)) => {
                 t.list.request = None;
+                stale = listing.stale;
+                let tags = listing.names;
                 let first_load = !t.list.loaded;
                 // Keep known details across a refresh until new ones arrive.
                 let mut old: HashMap<String, TagRow> = t
@@ -992,6 +1036,7 @@ impl App {
                         registry: t.registry.name.clone(),
                         repository: t.repository.clone(),
                         tags,
+                        fresh,
                     });
                 }
             }
@@ -1015,6 +1060,9 @@ impl App {
             if let Screen::Tags(t) = &mut self.stack[pos] {
                 t.details.request = Some(did);
             }
+        }
+        if stale && !fresh {
+            self.refresh_behind(pos, &mut cmds);
         }
         if is_top && pos == 0 {
             self.open_initial_registry(&mut cmds);

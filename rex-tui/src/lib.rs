@@ -25,8 +25,8 @@ pub use app::{update, App, Command, Event, Request, RequestId, Theme};
 pub use rex_source::RexSource;
 pub use runtime::SetClipboard;
 pub use source::{
-    ConfigView, DetailSink, HistoryView, ImageView, LayerView, PlatformView, RegistryEntry, Source,
-    SourceError, SourceErrorKind, SourceFuture, TagDetail, TagDetailUpdate,
+    ConfigView, DetailSink, HistoryView, ImageView, LayerView, Listing, PlatformView,
+    RegistryEntry, Source, SourceError, SourceErrorKind, SourceFuture, TagDetail, TagDetailUpdate,
 };
 
 /// How to run the TUI; filled by the host from `tui.*` settings and resolved paths.

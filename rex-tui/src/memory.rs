@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 
 use crate::source::{
-    DetailSink, ImageView, RegistryEntry, Source, SourceError, SourceErrorKind, SourceFuture,
-    TagDetail, TagDetailUpdate,
+    DetailSink, ImageView, Listing, RegistryEntry, Source, SourceError, SourceErrorKind,
+    SourceFuture, TagDetail, TagDetailUpdate,
 };
 
 type Key2 = (String, String);
@@ -93,16 +93,22 @@ impl Source for MemorySource {
         Box::pin(async move { Ok(list) })
     }
 
-    fn repositories<'a>(&'a self, registry: &'a str) -> SourceFuture<'a, Vec<String>> {
+    fn repositories<'a>(&'a self, registry: &'a str, _fresh: bool) -> SourceFuture<'a, Listing> {
         Box::pin(async move {
             self.repositories
                 .get(registry)
                 .cloned()
                 .unwrap_or_else(|| Err(not_found(format!("Registry '{registry}' not found"))))
+                .map(Listing::current)
         })
     }
 
-    fn tags<'a>(&'a self, registry: &'a str, repository: &'a str) -> SourceFuture<'a, Vec<String>> {
+    fn tags<'a>(
+        &'a self,
+        registry: &'a str,
+        repository: &'a str,
+        _fresh: bool,
+    ) -> SourceFuture<'a, Listing> {
         Box::pin(async move {
             self.tags
                 .get(&(registry.to_string(), repository.to_string()))
@@ -112,6 +118,7 @@ impl Source for MemorySource {
                         "Repository '{repository}' not found in registry {registry}"
                     )))
                 })
+                .map(Listing::current)
         })
     }
 
@@ -120,6 +127,7 @@ impl Source for MemorySource {
         registry: &'a str,
         repository: &'a str,
         tags: &'a [String],
+        _fresh: bool,
         sink: DetailSink,
     ) -> SourceFuture<'a, ()> {
         Box::pin(async move {

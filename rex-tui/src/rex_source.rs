@@ -7,7 +7,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Mutex, OnceLock};
 
-use rex_core::config::{RegistryTarget, Settings};
+use rex_core::cache::{CacheKey, Lookup};
+use rex_core::config::{Consistency, RegistryTarget, Settings};
 use rex_core::endpoint::Endpoint;
 use rex_core::oci::PlatformSelector;
 use rex_core::reference::Reference;
@@ -15,8 +16,8 @@ use rex_core::registry::{ImageInfo, Rex};
 use rex_core::ErrorKind;
 
 use crate::source::{
-    ConfigView, DetailSink, HistoryView, ImageView, LayerView, PlatformView, RegistryEntry, Source,
-    SourceError, SourceErrorKind, SourceFuture, TagDetail, TagDetailUpdate,
+    ConfigView, DetailSink, HistoryView, ImageView, LayerView, Listing, PlatformView,
+    RegistryEntry, Source, SourceError, SourceErrorKind, SourceFuture, TagDetail, TagDetailUpdate,
 };
 
 /// Tags per `Rex::tag_details` call: each chunk's details reach the screen together, and
@@ -79,8 +80,15 @@ impl Worker {
 }
 
 impl RexSource {
-    /// `settings` as resolved by the host (registries, network, credential sources).
-    pub fn new(settings: Settings) -> Self {
+    /// `settings` as resolved by the host (registries, network, credential sources, cache).
+    /// The cache is read with eventual consistency (design 1.9: show what is cached at
+    /// once, refresh behind) unless strong was asked for (`--no-cache`, or configured) or
+    /// stale entries may not be served (`cache.behavior.serve_stale = false`).
+    pub fn new(mut settings: Settings) -> Self {
+        let behavior = &mut settings.cache.behavior;
+        if behavior.consistency == Consistency::Weak && behavior.serve_stale {
+            behavior.consistency = Consistency::Eventual;
+        }
         RexSource {
             settings,
             clients: Mutex::new(HashMap::new()),
@@ -312,22 +320,47 @@ impl Source for RexSource {
         })
     }
 
-    fn repositories<'a>(&'a self, registry: &'a str) -> SourceFuture<'a, Vec<String>> {
+    fn repositories<'a>(&'a self, registry: &'a str, fresh: bool) -> SourceFuture<'a, Listing> {
         Box::pin(async move {
             let rex = self.rex(registry).await?;
+            if !fresh {
+                if let Some(names) = stale_names(&rex, &CacheKey::catalog(host_of(&rex))) {
+                    return Ok(Listing { names, stale: true });
+                }
+            }
             self.on_worker(move |reply| async move {
-                let _ = reply.send(rex.list_repositories().await.map_err(map_error));
+                let names = if fresh {
+                    rex.refresh_repositories().await
+                } else {
+                    rex.list_repositories().await
+                };
+                let _ = reply.send(names.map(Listing::current).map_err(map_error));
             })
             .await
         })
     }
 
-    fn tags<'a>(&'a self, registry: &'a str, repository: &'a str) -> SourceFuture<'a, Vec<String>> {
+    fn tags<'a>(
+        &'a self,
+        registry: &'a str,
+        repository: &'a str,
+        fresh: bool,
+    ) -> SourceFuture<'a, Listing> {
         Box::pin(async move {
             let rex = self.rex(registry).await?;
+            if !fresh {
+                if let Some(names) = stale_names(&rex, &CacheKey::tags(host_of(&rex), repository)) {
+                    return Ok(Listing { names, stale: true });
+                }
+            }
             let repository = repository.to_string();
             self.on_worker(move |reply| async move {
-                let _ = reply.send(rex.list_tags(&repository).await.map_err(map_error));
+                let names = if fresh {
+                    rex.refresh_tags(&repository).await
+                } else {
+                    rex.list_tags(&repository).await
+                };
+                let _ = reply.send(names.map(Listing::current).map_err(map_error));
             })
             .await
         })
@@ -338,10 +371,18 @@ impl Source for RexSource {
         registry: &'a str,
         repository: &'a str,
         tags: &'a [String],
+        fresh: bool,
         sink: DetailSink,
     ) -> SourceFuture<'a, ()> {
         Box::pin(async move {
             let rex = self.rex(registry).await?;
+            if fresh {
+                // Forget the listing's tag -> digest snapshot (docs/cache.md: key
+                // `{repo}@digests`), so every tag is resolved by the registry again and
+                // the snapshot rebuilt from the answers.
+                let key = CacheKey::tags(host_of(&rex), format!("{repository}@digests"));
+                rex.cache().remove(&key);
+            }
             let repository = repository.to_string();
             let tags = tags.to_vec();
             self.on_worker(move |reply| async move {
@@ -372,6 +413,24 @@ impl Source for RexSource {
             })
             .await
         })
+    }
+}
+
+fn host_of(rex: &Rex) -> String {
+    rex.endpoint().registry_host()
+}
+
+/// Eventual consistency: the names of `key`'s entry when it is past its TTL. The caller
+/// serves them at once and the UI refreshes behind (a fresh entry, or none, goes the
+/// normal way through the facade).
+fn stale_names(rex: &Rex, key: &CacheKey) -> Option<Vec<String>> {
+    let cache = rex.cache();
+    if !cache.is_enabled() || cache.consistency() != Consistency::Eventual {
+        return None;
+    }
+    match cache.get(key) {
+        Lookup::Stale(e) => e.payload.names().map(<[String]>::to_vec),
+        _ => None,
     }
 }
 

@@ -322,14 +322,18 @@ async fn perform(
 ) {
     let loaded = match request {
         Request::Registries => source.registries().await.map(Loaded::Registries),
-        Request::Repositories { registry } => source
-            .repositories(&registry)
+        Request::Repositories { registry, fresh } => source
+            .repositories(&registry, fresh)
             .await
             .map(Loaded::Repositories),
         Request::Tags {
             registry,
             repository,
-        } => source.tags(&registry, &repository).await.map(Loaded::Tags),
+            fresh,
+        } => source
+            .tags(&registry, &repository, fresh)
+            .await
+            .map(Loaded::Tags),
         Request::Image {
             registry,
             reference,
@@ -342,8 +346,9 @@ async fn perform(
             registry,
             repository,
             tags,
+            fresh,
         } => {
-            stream_details(source, tx, id, registry, repository, tags).await;
+            stream_details(source, tx, id, registry, repository, tags, fresh).await;
             return;
         }
     };
@@ -362,6 +367,7 @@ async fn stream_details(
     registry: String,
     repository: String,
     tags: Vec<String>,
+    fresh: bool,
 ) {
     let (dtx, mut drx) = mpsc::unbounded_channel::<Streamed>();
     let sink_tx = dtx.clone();
@@ -398,7 +404,7 @@ async fn stream_details(
         }
     });
     let result = source
-        .tag_details(&registry, &repository, &tags, sink)
+        .tag_details(&registry, &repository, &tags, fresh, sink)
         .await;
     let _ = dtx.send(Streamed::Done(result));
     let _ = forward.await;

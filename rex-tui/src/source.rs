@@ -17,19 +17,28 @@ pub trait Source: Send + Sync + 'static {
     fn registries(&self) -> SourceFuture<'_, Vec<RegistryEntry>>;
 
     /// Repository names of `registry` (a registry *name* from [`Source::registries`]).
-    fn repositories<'a>(&'a self, registry: &'a str) -> SourceFuture<'a, Vec<String>>;
+    /// `fresh`: ask the registry now, whatever is cached (the `r` refresh action).
+    fn repositories<'a>(&'a self, registry: &'a str, fresh: bool) -> SourceFuture<'a, Listing>;
 
     /// Tag names of `repository`; must be fast (one list call), details come separately.
-    fn tags<'a>(&'a self, registry: &'a str, repository: &'a str) -> SourceFuture<'a, Vec<String>>;
+    /// `fresh` as for [`Source::repositories`].
+    fn tags<'a>(
+        &'a self,
+        registry: &'a str,
+        repository: &'a str,
+        fresh: bool,
+    ) -> SourceFuture<'a, Listing>;
 
     /// Details of `tags`, delivered one by one through `sink` as they arrive (any order).
     /// The future resolves when all were attempted; per-tag failures go to the sink as
     /// [`TagDetailUpdate::Failed`], a failure of the whole operation as the `Err`.
+    /// `fresh`: resolve every tag with the registry again (no cached tag → digest pairs).
     fn tag_details<'a>(
         &'a self,
         registry: &'a str,
         repository: &'a str,
         tags: &'a [String],
+        fresh: bool,
         sink: DetailSink,
     ) -> SourceFuture<'a, ()>;
 
@@ -42,6 +51,25 @@ pub trait Source: Send + Sync + 'static {
         reference: &'a str,
         platform: Option<&'a str>,
     ) -> SourceFuture<'a, ImageView>;
+}
+
+/// Names from a listing call.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Listing {
+    pub names: Vec<String>,
+    /// Served from a cache entry past its TTL (eventual consistency): the UI shows it and
+    /// asks again with `fresh` behind it.
+    pub stale: bool,
+}
+
+impl Listing {
+    /// A listing straight from the registry (or a fresh cache entry).
+    pub fn current(names: Vec<String>) -> Self {
+        Listing {
+            names,
+            stale: false,
+        }
+    }
 }
 
 /// Receives streamed tag details. Cheap to clone; safe to call from any thread.

@@ -131,16 +131,22 @@ impl Harness {
         self.rt.block_on(async {
             match request {
                 Request::Registries => loaded(source.registries().await.map(Loaded::Registries)),
-                Request::Repositories { registry } => loaded(
+                Request::Repositories { registry, fresh } => loaded(
                     source
-                        .repositories(registry)
+                        .repositories(registry, *fresh)
                         .await
                         .map(Loaded::Repositories),
                 ),
                 Request::Tags {
                     registry,
                     repository,
-                } => loaded(source.tags(registry, repository).await.map(Loaded::Tags)),
+                    fresh,
+                } => loaded(
+                    source
+                        .tags(registry, repository, *fresh)
+                        .await
+                        .map(Loaded::Tags),
+                ),
                 Request::Image {
                     registry,
                     reference,
@@ -155,13 +161,16 @@ impl Harness {
                     registry,
                     repository,
                     tags,
+                    fresh,
                 } => {
                     let got = Arc::new(Mutex::new(Vec::new()));
                     let sink_got = got.clone();
                     let sink = DetailSink::new(move |u| {
                         sink_got.lock().expect("not poisoned").push(u);
                     });
-                    let result = source.tag_details(registry, repository, tags, sink).await;
+                    let result = source
+                        .tag_details(registry, repository, tags, *fresh, sink)
+                        .await;
                     let mut updates = std::mem::take(&mut *got.lock().expect("not poisoned"));
                     match self.detail_limit {
                         Some(n) => {

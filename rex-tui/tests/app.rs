@@ -415,7 +415,8 @@ fn stale_results_are_dropped() {
     assert_eq!(
         first[0].1,
         Request::Repositories {
-            registry: "local".into()
+            registry: "local".into(),
+            fresh: false,
         }
     );
     // Leave before the answer arrives and open another registry.
@@ -592,10 +593,20 @@ fn help_overlay_opens_and_any_key_closes_it() {
     let mut h = harness();
     h.key(KeyCode::Char('?'));
     assert!(h.app.help);
+    let rows = rex_tui::keymap::help_rows(true);
+    // Tall enough for every row of the overlay (two border rows).
+    h.resize(120, rows.len() as u16 + 4);
     let screen = h.render();
-    for (keys, desc) in rex_tui::keymap::help_rows(true) {
-        assert!(screen.contains(desc) || h.app.height < 30, "{keys} {desc}");
+    for (keys, desc) in &rows {
+        // Keys and description on one line of the overlay, as drawn from the keymap.
+        assert!(
+            screen
+                .lines()
+                .any(|l| l.contains(keys.as_str()) && l.contains(desc)),
+            "help row {keys:?} {desc:?} missing:\n{screen}"
+        );
     }
+    assert!(screen.contains("Keys (any key closes)"), "{screen}");
     // A key while the help is open only closes it.
     h.key(KeyCode::Down);
     assert!(!h.app.help);
@@ -944,4 +955,97 @@ fn themes_style_the_selection_differently() {
     };
     assert_eq!(bg(Theme::Dark), ratatui::style::Color::DarkGray);
     assert_eq!(bg(Theme::Light), ratatui::style::Color::LightBlue);
+}
+
+#[test]
+fn refresh_bypasses_the_cache_for_the_listing_and_its_details() {
+    let mut h = at_nginx_tags();
+    assert!(h.take_pending().is_empty());
+    h.key(KeyCode::Char('r'));
+    let pending = h.take_pending();
+    let [(id, req)] = &pending[..] else {
+        panic!("{pending:?}")
+    };
+    assert_eq!(
+        *req,
+        Request::Tags {
+            registry: "local".into(),
+            repository: "library/nginx".into(),
+            fresh: true,
+        }
+    );
+    for ev in h.answer(*id, req) {
+        h.send(ev);
+    }
+    let pending = h.take_pending();
+    assert!(
+        matches!(&pending[..], [(_, Request::TagDetails { fresh: true, tags, .. })] if !tags.is_empty()),
+        "{pending:?}"
+    );
+    // Opening (not refreshing) goes through the cache.
+    h.key(KeyCode::Esc);
+    h.key(KeyCode::Enter);
+    assert!(
+        matches!(
+            &h.take_pending()[..],
+            [(_, Request::Tags { fresh: false, .. })]
+        ),
+        "opening a repository is not a refresh"
+    );
+}
+
+#[test]
+fn stale_listing_is_shown_at_once_and_refreshed_behind() {
+    use rex_tui::app::Loaded;
+    use rex_tui::Listing;
+    let mut h = harness();
+    h.key(KeyCode::Down);
+    h.key(KeyCode::Enter);
+    h.settle();
+    h.key(KeyCode::Down);
+    h.key(KeyCode::Enter);
+    let pending = h.take_pending();
+    let [(id, Request::Tags { fresh: false, .. })] = &pending[..] else {
+        panic!("{pending:?}")
+    };
+    // What an expired cache entry served under eventual consistency looks like.
+    h.send(Event::Loaded {
+        id: *id,
+        result: Ok(Loaded::Tags(Listing {
+            names: vec!["old".into()],
+            stale: true,
+        })),
+    });
+    assert_eq!(visible_names(&h), ["old"]);
+    let pending = h.take_pending();
+    let behind = pending
+        .iter()
+        .find(|(_, r)| matches!(r, Request::Tags { fresh: true, .. }))
+        .unwrap_or_else(|| panic!("no refresh behind the stale listing: {pending:?}"))
+        .0;
+    assert!(
+        pending
+            .iter()
+            .any(|(_, r)| matches!(r, Request::TagDetails { fresh: false, .. })),
+        "the stale rows get their cached details meanwhile: {pending:?}"
+    );
+    // The registry's answer lands and the view updates.
+    h.send(Event::Loaded {
+        id: behind,
+        result: Ok(Loaded::Tags(Listing::current(vec![
+            "new".into(),
+            "old".into(),
+        ]))),
+    });
+    assert_eq!(visible_names(&h), ["new", "old"]);
+    let pending = h.take_pending();
+    assert!(
+        !pending
+            .iter()
+            .any(|(_, r)| matches!(r, Request::Tags { .. })),
+        "a fresh answer does not trigger another refresh: {pending:?}"
+    );
+    assert!(pending
+        .iter()
+        .any(|(_, r)| matches!(r, Request::TagDetails { fresh: true, .. })));
 }

@@ -124,10 +124,10 @@ fn unknown_registry_and_missing_repository_are_errors_not_panics() {
         .enable_all()
         .build()
         .unwrap();
-    let err = rt.block_on(source.repositories("nope")).unwrap_err();
+    let err = rt.block_on(source.repositories("nope", false)).unwrap_err();
     assert!(err.message.contains("'nope' is not configured"), "{err:?}");
     let err = rt
-        .block_on(source.tags("local", "no/such-repo"))
+        .block_on(source.tags("local", "no/such-repo", false))
         .unwrap_err();
     assert_eq!(err.kind, rex_tui::SourceErrorKind::NotFound, "{err:?}");
 }
@@ -239,4 +239,146 @@ fn snapshots_of_each_screen_from_a_real_registry() {
     }
     assert_eq!(section(&h), Section::Platforms);
     insta::assert_snapshot!("real_index_platforms", redact(&h.render(), &reg));
+}
+
+/// A TUI session on `settings`: open `rex/oci-image` from the repository list.
+fn open_oci_image(settings: &Settings) -> Harness {
+    let source = Arc::new(RexSource::new(settings.clone()));
+    let mut h = Harness::with_options(source, Theme::Dark, true, Some("local".into()), 100, 20);
+    h.settle();
+    h.key(KeyCode::Char('/'));
+    h.type_str("oci-image");
+    h.key(KeyCode::Enter);
+    h.settle();
+    assert!(
+        matches!(h.app.top(), Screen::Tags(_)),
+        "status: {:?}",
+        h.app.status
+    );
+    h
+}
+
+fn tag_names(h: &Harness) -> Vec<String> {
+    match h.app.top() {
+        Screen::Tags(t) => t.list.items.iter().map(|r| r.name.clone()).collect(),
+        _ => panic!("not on tags"),
+    }
+}
+
+fn push_tag(reg: &TestRegistry, tag: &str, seed: u64) {
+    let spec = rex_tests::fixtures::ImageSpec::new(seed).created("2024-06-01T00:00:00Z");
+    rex_tests::block_on(rex_tests::fixtures::push_image(
+        &reg.pusher(),
+        "rex/oci-image",
+        &spec,
+        &[tag],
+    ))
+    .expect("push");
+}
+
+#[test]
+fn warm_open_is_served_from_the_cache_and_r_asks_the_registry() {
+    let reg = TestRegistry::start(Mode::Anonymous);
+    reg.push_standard().expect("pushing fixtures");
+    let cache = tempfile::tempdir().unwrap();
+    let mut settings = settings_for(&reg, "local");
+    settings.runtime.cache_dir = Some(cache.path().to_path_buf());
+    drop(open_oci_image(&settings)); // the warm-up session fills the cache
+
+    let (catalog, tags, manifests, manifest_any) = (
+        reg.request_count("GET", "/_catalog"),
+        reg.request_count("GET", "/tags/list"),
+        reg.request_count("GET", "/manifests/"),
+        reg.request_count("*", "/manifests/"),
+    );
+    assert!(catalog >= 1 && tags >= 1 && manifests >= 1);
+    let mut h = open_oci_image(&settings);
+    assert_eq!(tag_names(&h), ["1.0", "1.0.1", "2.0", "latest", "stable"]);
+    assert_eq!(
+        reg.request_count("GET", "/_catalog"),
+        catalog,
+        "catalog from the cache"
+    );
+    assert_eq!(
+        reg.request_count("GET", "/tags/list"),
+        tags,
+        "tags from the cache"
+    );
+    assert_eq!(
+        reg.request_count("*", "/manifests/"),
+        manifest_any,
+        "details from the cache"
+    );
+
+    // Pushed after the first load: the cached (fresh) listing does not know it; `r` does.
+    push_tag(&reg, "3.0", 901);
+    let manifests = reg.request_count("GET", "/manifests/");
+    h.key(KeyCode::Char('r'));
+    h.settle();
+    assert_eq!(reg.request_count("GET", "/tags/list"), tags + 1);
+    assert_eq!(
+        tag_names(&h),
+        ["1.0", "1.0.1", "2.0", "3.0", "latest", "stable"]
+    );
+    // Details resolve every tag by the registry again, not by the cached snapshot.
+    assert!(
+        reg.request_count("GET", "/manifests/") >= manifests + 6,
+        "one GET by tag per tag"
+    );
+    let Screen::Tags(t) = h.app.top() else {
+        panic!()
+    };
+    let new = t.list.items.iter().find(|r| r.name == "3.0").unwrap();
+    assert!(
+        new.detail.is_some(),
+        "details of the new tag: {:?}",
+        new.error
+    );
+
+    // `r` on the repository list asks for the catalog again.
+    h.key(KeyCode::Esc);
+    h.key(KeyCode::Char('r'));
+    h.settle();
+    assert_eq!(reg.request_count("GET", "/_catalog"), catalog + 1);
+    assert!(h.app.status.is_none(), "{:?}", h.app.status);
+}
+
+#[test]
+fn an_expired_listing_is_shown_then_refreshed_behind() {
+    let reg = TestRegistry::start(Mode::Anonymous);
+    reg.push_standard().expect("pushing fixtures");
+    let cache = tempfile::tempdir().unwrap();
+    let mut settings = settings_for(&reg, "local");
+    settings.runtime.cache_dir = Some(cache.path().to_path_buf());
+    settings.cache.ttl.tags = 1;
+    drop(open_oci_image(&settings));
+    let tags = reg.request_count("GET", "/tags/list");
+    push_tag(&reg, "3.0", 902);
+    std::thread::sleep(std::time::Duration::from_millis(1_100));
+
+    // The next session serves the expired list at once (no request), and the refresh
+    // behind it (one request, not one per layer of the stack) brings the new tag in.
+    let source = Arc::new(RexSource::new(settings.clone()));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let served = rt
+        .block_on(source.tags("local", "rex/oci-image", false))
+        .expect("tags");
+    assert!(served.stale);
+    assert!(!served.names.contains(&"3.0".to_string()));
+    assert_eq!(
+        reg.request_count("GET", "/tags/list"),
+        tags,
+        "served without asking"
+    );
+
+    let h = open_oci_image(&settings);
+    assert!(
+        tag_names(&h).contains(&"3.0".to_string()),
+        "{:?}",
+        tag_names(&h)
+    );
+    assert_eq!(reg.request_count("GET", "/tags/list"), tags + 1);
 }
