@@ -12,9 +12,11 @@ use crate::secret::Secret;
 use base64::Engine as _;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::Write as _;
+use std::io::{Read, Write as _};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 /// Where to look for credentials, resolved by the caller from the environment
 /// (`DOCKER_CONFIG`, `REGISTRY_AUTH_FILE`, `XDG_RUNTIME_DIR`, `$HOME`).
@@ -33,11 +35,14 @@ pub struct CredentialSources {
     pub helper_path: Vec<PathBuf>,
 }
 
-/// A user name and password (or identity token with user `<token>`).
+/// A user name and password, or an identity token (docker's `identitytoken`: an OAuth2
+/// refresh token exchanged at the token realm), possibly with a password beside it.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Credentials {
     pub username: String,
+    /// Empty when only an identity token is known.
     pub password: Secret,
+    pub identity_token: Option<Secret>,
 }
 
 /// The user name docker uses for identity (refresh) tokens.
@@ -48,12 +53,33 @@ impl Credentials {
         Credentials {
             username: username.into(),
             password: password.into(),
+            identity_token: None,
         }
     }
 
-    /// The password is an identity (refresh) token rather than a password.
+    /// Credentials that are only an identity (refresh) token.
+    pub fn from_identity_token(token: impl Into<Secret>) -> Self {
+        Credentials {
+            username: IDENTITY_TOKEN_USER.to_owned(),
+            password: Secret::new(""),
+            identity_token: Some(token.into()),
+        }
+    }
+
+    /// Add an identity token to a user name and password.
+    pub fn with_identity_token(mut self, token: impl Into<Secret>) -> Self {
+        self.identity_token = Some(token.into());
+        self
+    }
+
+    /// There is an identity (refresh) token to exchange at the token realm.
     pub fn is_identity_token(&self) -> bool {
-        self.username == IDENTITY_TOKEN_USER
+        self.identity_token.is_some()
+    }
+
+    /// A real user name and password exist (usable for Basic auth).
+    pub fn has_password(&self) -> bool {
+        self.username != IDENTITY_TOKEN_USER && !self.password.is_empty()
     }
 
     /// `Basic base64(user:password)`. Only for the registry's own host and its token realm.
@@ -71,6 +97,7 @@ impl std::fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("username", &self.username)
             .field("password", &self.password)
+            .field("identity_token", &self.identity_token)
             .finish()
     }
 }
@@ -101,10 +128,117 @@ impl std::fmt::Display for CredentialOrigin {
 /// The keyring service name.
 pub const KEYRING_SERVICE: &str = "rex";
 
+/// rex's secure store for `login`. [`OsKeyring`] in production; a seam so tests can
+/// use an in-memory or failing store, or keyring's mock builder.
+pub trait KeyringBackend: Send + Sync {
+    /// What to tell users, e.g. "the Linux kernel keyring (keyutils)".
+    fn describe(&self) -> String;
+    /// The stored value for `host`, `None` when there is none.
+    fn get(&self, host: &str) -> std::result::Result<Option<Secret>, keyring::Error>;
+    fn set(&self, host: &str, value: &Secret) -> std::result::Result<(), keyring::Error>;
+    /// Whether something was removed.
+    fn delete(&self, host: &str) -> std::result::Result<bool, keyring::Error>;
+}
+
+/// The `keyring` crate's store. rex builds it with `linux-native`: on Linux that is the
+/// kernel keyutils store (in memory: it survives logout for a few days, not a reboot); the
+/// design's Secret Service is not used. Where the crate only has its mock store (other
+/// platforms without a native feature), the keyring counts as unavailable, so `login`
+/// falls back to the 0600 file instead of "storing" into process memory.
+pub struct OsKeyring {
+    builder: Option<Box<keyring::CredentialBuilder>>,
+}
+
+impl Default for OsKeyring {
+    fn default() -> Self {
+        OsKeyring { builder: None }
+    }
+}
+
+impl OsKeyring {
+    /// Build entries with `builder` instead of the crate's platform default (tests).
+    pub fn with_builder(builder: Box<keyring::CredentialBuilder>) -> Self {
+        OsKeyring {
+            builder: Some(builder),
+        }
+    }
+
+    fn persistence(&self) -> keyring::credential::CredentialPersistence {
+        match &self.builder {
+            Some(b) => b.persistence(),
+            None => keyring::default::default_credential_builder().persistence(),
+        }
+    }
+
+    /// Secrets are lost when the machine reboots (keyutils).
+    pub fn until_reboot(&self) -> bool {
+        matches!(
+            self.persistence(),
+            keyring::credential::CredentialPersistence::UntilReboot
+        )
+    }
+
+    fn entry(&self, host: &str) -> std::result::Result<keyring::Entry, keyring::Error> {
+        use keyring::credential::CredentialPersistence as P;
+        if matches!(self.persistence(), P::EntryOnly | P::ProcessOnly) {
+            return Err(keyring::Error::NoStorageAccess(
+                "no OS keyring in this build (only keyring's in-memory mock)".into(),
+            ));
+        }
+        match &self.builder {
+            Some(b) => Ok(keyring::Entry::new_with_credential(b.build(
+                None,
+                KEYRING_SERVICE,
+                host,
+            )?)),
+            None => keyring::Entry::new(KEYRING_SERVICE, host),
+        }
+    }
+}
+
+impl KeyringBackend for OsKeyring {
+    fn describe(&self) -> String {
+        if cfg!(target_os = "linux") && self.until_reboot() {
+            "the Linux kernel keyring (keyutils)".to_owned()
+        } else {
+            "the OS keyring".to_owned()
+        }
+    }
+    fn get(&self, host: &str) -> std::result::Result<Option<Secret>, keyring::Error> {
+        match self.entry(host)?.get_password() {
+            Ok(v) => Ok(Some(Secret::new(v))),
+            Err(keyring::Error::NoEntry) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+    fn set(&self, host: &str, value: &Secret) -> std::result::Result<(), keyring::Error> {
+        self.entry(host)?.set_password(value.expose())
+    }
+    fn delete(&self, host: &str) -> std::result::Result<bool, keyring::Error> {
+        match self.entry(host)?.delete_credential() {
+            Ok(()) => Ok(true),
+            Err(keyring::Error::NoEntry) => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// Reads credentials from every configured source; writes only rex's own store.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct CredentialStore {
     sources: CredentialSources,
+    keyring: Arc<dyn KeyringBackend>,
+    helper_timeout: Duration,
+}
+
+impl std::fmt::Debug for CredentialStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CredentialStore")
+            .field("sources", &self.sources)
+            .field("keyring", &self.keyring.describe())
+            .field("helper_timeout", &self.helper_timeout)
+            .finish()
+    }
 }
 
 /// docker/podman file shape; unknown keys are kept when rex rewrites its own file.
@@ -146,7 +280,28 @@ struct AuthEntry {
 
 impl CredentialStore {
     pub fn new(sources: CredentialSources) -> Self {
-        CredentialStore { sources }
+        CredentialStore {
+            sources,
+            keyring: Arc::new(OsKeyring::default()),
+            helper_timeout: DEFAULT_HELPER_TIMEOUT,
+        }
+    }
+
+    /// Use another keyring backend (when `use_keyring` is on).
+    pub fn with_keyring(mut self, keyring: Arc<dyn KeyringBackend>) -> Self {
+        self.keyring = keyring;
+        self
+    }
+
+    /// Kill a credential helper that has not answered after `timeout`.
+    pub fn with_helper_timeout(mut self, timeout: Duration) -> Self {
+        self.helper_timeout = timeout;
+        self
+    }
+
+    /// The keyring's name for messages.
+    pub fn keyring_description(&self) -> String {
+        self.keyring.describe()
     }
 
     pub fn sources(&self) -> &CredentialSources {
@@ -180,7 +335,7 @@ impl CredentialStore {
             }
         }
         if self.sources.use_keyring {
-            match keyring_get(&host) {
+            match self.keyring_get(&host) {
                 Ok(Some(c)) => return Ok(Some((c, CredentialOrigin::Keyring))),
                 Ok(None) => {}
                 Err(e) => tracing::debug!(error = %e, "keyring unavailable, trying the rex file"),
@@ -255,7 +410,7 @@ impl CredentialStore {
             tracing::warn!(helper = %exe, "credential helper not found on PATH; continuing without it");
             return Ok(None);
         };
-        let mut child = Command::new(&program)
+        let child = Command::new(&program)
             .arg("get")
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -264,12 +419,17 @@ impl CredentialStore {
             .map_err(|e| {
                 Error::auth(format!("cannot run credential helper {exe}: {e}")).with_source(e)
             })?;
-        if let Some(mut stdin) = child.stdin.take() {
-            // A helper that exits without reading stdin is not an error here.
-            let _ = stdin.write_all(server.as_bytes());
-        }
-        let out = child.wait_with_output().map_err(|e| {
-            Error::auth(format!("credential helper {exe} failed: {e}")).with_source(e)
+        let out = wait_with_timeout(child, server, self.helper_timeout).map_err(|e| match e {
+            HelperWait::TimedOut => Error::auth(format!(
+                "credential helper {exe} did not answer within {} s for {server}; it was stopped",
+                self.helper_timeout.as_secs_f32()
+            ))
+            .with_hint(
+                "the helper may be waiting for an unlock prompt; unlock it or fix the helper",
+            ),
+            HelperWait::Io(e) => {
+                Error::auth(format!("credential helper {exe} failed: {e}")).with_source(e)
+            }
         })?;
         let stdout = String::from_utf8_lossy(&out.stdout);
         if !out.status.success() {
@@ -302,10 +462,13 @@ impl CredentialStore {
         if reply.secret.is_empty() {
             return Ok(None);
         }
-        Ok(Some((
-            Credentials::new(reply.username, reply.secret),
-            CredentialOrigin::Helper(name.to_owned()),
-        )))
+        // Docker's convention: user `<token>` means the secret is an identity token.
+        let creds = if reply.username == IDENTITY_TOKEN_USER {
+            Credentials::from_identity_token(reply.secret)
+        } else {
+            Credentials::new(reply.username, reply.secret)
+        };
+        Ok(Some((creds, CredentialOrigin::Helper(name.to_owned()))))
     }
 
     /// Save credentials for `registry_host` in rex's store: the keyring when enabled and
@@ -314,7 +477,7 @@ impl CredentialStore {
         let host = normalize_key(registry_host);
         let mut keyring_error = None;
         if self.sources.use_keyring {
-            match keyring_set(&host, creds) {
+            match self.keyring_set(&host, creds) {
                 Ok(()) => return Ok(CredentialOrigin::Keyring),
                 Err(e) => keyring_error = Some(e),
             }
@@ -343,13 +506,36 @@ impl CredentialStore {
         Ok(CredentialOrigin::RexFile(path.clone()))
     }
 
+    fn keyring_get(&self, host: &str) -> std::result::Result<Option<Credentials>, keyring::Error> {
+        let Some(v) = self.keyring.get(host)? else {
+            return Ok(None);
+        };
+        // Not rex's JSON (someone else's entry under the same name): ignore it.
+        Ok(serde_json::from_str::<KeyringValue>(v.expose())
+            .ok()
+            .map(|kv| Credentials::new(kv.username, kv.secret)))
+    }
+
+    fn keyring_set(
+        &self,
+        host: &str,
+        creds: &Credentials,
+    ) -> std::result::Result<(), keyring::Error> {
+        let v = serde_json::to_string(&KeyringValue {
+            username: creds.username.clone(),
+            secret: creds.password.expose().to_owned(),
+        })
+        .map_err(|e| keyring::Error::Invalid("value".into(), e.to_string()))?;
+        self.keyring.set(host, &Secret::new(v))
+    }
+
     /// Remove credentials for `registry_host` from rex's store (keyring and file).
     /// Docker and podman files are never touched. Returns whether anything was removed.
     pub fn delete(&self, registry_host: &str) -> Result<bool> {
         let host = normalize_key(registry_host);
         let mut removed = false;
         if self.sources.use_keyring {
-            match keyring_delete(&host) {
+            match self.keyring.delete(&host) {
                 Ok(r) => removed |= r,
                 Err(e) => tracing::debug!(error = %e, "keyring unavailable for logout"),
             }
@@ -364,6 +550,81 @@ impl CredentialStore {
         }
         Ok(removed)
     }
+}
+
+/// How long a `docker-credential-<name> get` may take before it is killed: a helper
+/// waiting on a locked keychain must not hang rex.
+pub const DEFAULT_HELPER_TIMEOUT: Duration = Duration::from_secs(10);
+
+enum HelperWait {
+    TimedOut,
+    Io(std::io::Error),
+}
+
+/// Write `input` to the child's stdin, collect its output, and kill it if it is still
+/// running after `timeout`. Pipes are read on threads so a chatty helper cannot block.
+fn wait_with_timeout(
+    mut child: Child,
+    input: &str,
+    timeout: Duration,
+) -> std::result::Result<std::process::Output, HelperWait> {
+    if let Some(mut stdin) = child.stdin.take() {
+        // A helper that exits without reading stdin is not an error here.
+        let _ = stdin.write_all(input.as_bytes());
+        // Dropping stdin closes it, so `read server` sees EOF.
+    }
+    let reader = |pipe: Option<Box<dyn Read + Send>>| {
+        let (tx, rx) = std::sync::mpsc::channel();
+        if let Some(mut pipe) = pipe {
+            std::thread::spawn(move || {
+                let mut buf = Vec::new();
+                let _ = pipe.read_to_end(&mut buf);
+                let _ = tx.send(buf);
+            });
+        }
+        rx
+    };
+    let stdout = reader(
+        child
+            .stdout
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let stderr = reader(
+        child
+            .stderr
+            .take()
+            .map(|p| Box::new(p) as Box<dyn Read + Send>),
+    );
+    let deadline = Instant::now() + timeout;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break status,
+            Ok(None) if Instant::now() >= deadline => {
+                let _ = child.kill();
+                let _ = child.wait();
+                // The reader threads end when the pipes close (a grandchild the helper
+                // started may keep them open a while; they are not waited for).
+                return Err(HelperWait::TimedOut);
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(10)),
+            Err(e) => {
+                let _ = child.kill();
+                return Err(HelperWait::Io(e));
+            }
+        }
+    };
+    // The helper has exited; its pipes close unless it left a child holding them.
+    let left = deadline.saturating_duration_since(Instant::now()) + Duration::from_millis(100);
+    let stdout = stdout.recv_timeout(left).unwrap_or_default();
+    let stderr = stderr
+        .recv_timeout(Duration::from_millis(100))
+        .unwrap_or_default();
+    Ok(std::process::Output {
+        status,
+        stdout,
+        stderr,
+    })
 }
 
 fn first_line(s: &str) -> &str {
@@ -434,7 +695,14 @@ fn decode_entry(entry: &AuthEntry, path: &Path) -> Result<Option<Credentials>> {
         pass = Some(p.to_owned());
     }
     if let Some(token) = entry.identity_token.as_deref().filter(|t| !t.is_empty()) {
-        return Ok(Some(Credentials::new(IDENTITY_TOKEN_USER, token)));
+        // Docker keeps the user name (and sometimes a password) beside the token; they
+        // are the fallback for token servers without OAuth2 POST.
+        let creds = match (user, pass) {
+            (Some(u), Some(p)) if !p.is_empty() => Credentials::new(u, p),
+            (Some(u), _) if !u.is_empty() => Credentials::new(u, ""),
+            _ => Credentials::from_identity_token(""),
+        };
+        return Ok(Some(creds.with_identity_token(token)));
     }
     match (user, pass) {
         (Some(u), Some(p)) if !p.is_empty() => Ok(Some(Credentials::new(u, p))),
@@ -491,39 +759,6 @@ fn write_private_json(path: &Path, value: &impl Serialize) -> Result<()> {
 struct KeyringValue {
     username: String,
     secret: String,
-}
-
-fn keyring_entry(host: &str) -> std::result::Result<keyring::Entry, keyring::Error> {
-    keyring::Entry::new(KEYRING_SERVICE, host)
-}
-
-fn keyring_get(host: &str) -> std::result::Result<Option<Credentials>, keyring::Error> {
-    match keyring_entry(host)?.get_password() {
-        Ok(v) => match serde_json::from_str::<KeyringValue>(&v) {
-            Ok(kv) => Ok(Some(Credentials::new(kv.username, kv.secret))),
-            Err(_) => Ok(None),
-        },
-        Err(keyring::Error::NoEntry) => Ok(None),
-        Err(e) => Err(e),
-    }
-}
-
-fn keyring_set(host: &str, creds: &Credentials) -> std::result::Result<(), keyring::Error> {
-    let v = serde_json::to_string(&KeyringValue {
-        username: creds.username.clone(),
-        secret: creds.password.expose().to_owned(),
-    })
-    .unwrap_or_default();
-    let secret = Secret::new(v);
-    keyring_entry(host)?.set_password(secret.expose())
-}
-
-fn keyring_delete(host: &str) -> std::result::Result<bool, keyring::Error> {
-    match keyring_entry(host)?.delete_credential() {
-        Ok(()) => Ok(true),
-        Err(keyring::Error::NoEntry) => Ok(false),
-        Err(e) => Err(e),
-    }
 }
 
 #[cfg(test)]
@@ -583,7 +818,8 @@ mod tests {
         );
         let c = store.lookup("tok.example.com").unwrap().unwrap();
         assert!(c.is_identity_token());
-        assert_eq!(c.password.expose(), "refresh-me");
+        assert_eq!(c.identity_token.as_ref().unwrap().expose(), "refresh-me");
+        assert!(!c.has_password(), "no basic fallback without a password");
         assert!(store.lookup("empty.example.com").unwrap().is_none());
         assert!(store.lookup("other.example.com").unwrap().is_none());
         assert!(!format!("{c:?}").contains("refresh-me"));
@@ -736,6 +972,247 @@ esac
         assert_eq!(
             std::fs::read_to_string(s.docker_config.unwrap()).unwrap(),
             text
+        );
+    }
+
+    #[test]
+    fn identity_tokens_keep_the_user_and_password_beside_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = sources(dir.path());
+        write(
+            s.docker_config.as_ref().unwrap(),
+            &format!(
+                r#"{{"auths":{{
+                    "a.example":{{"auth":"{}","identitytoken":"rt-a"}},
+                    "b.example":{{"username":"bob","password":"pw","identitytoken":"rt-b"}}
+                }}}}"#,
+                b64("alice:")
+            ),
+        );
+        let store = CredentialStore::new(s);
+        let a = store.lookup("a.example").unwrap().unwrap();
+        assert_eq!(a.username, "alice");
+        assert!(a.is_identity_token() && !a.has_password());
+        let b = store.lookup("b.example").unwrap().unwrap();
+        assert_eq!(b.identity_token.as_ref().unwrap().expose(), "rt-b");
+        assert!(b.has_password());
+        assert_eq!(b.password.expose(), "pw");
+        let dbg = format!("{a:?} {b:?} {store:?}");
+        assert!(!dbg.contains("rt-a") && !dbg.contains("rt-b") && !dbg.contains("pw\""));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_hung_credential_helper_is_killed_after_the_timeout() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = sources(dir.path());
+        let pid_file = dir.path().join("helper.pid");
+        // `exec` so the pid written is the process that must be killed.
+        write_helper(
+            dir.path(),
+            "hang",
+            &format!(
+                "#!/bin/sh\necho $$ > '{}'\nexec sleep 30\n",
+                pid_file.display()
+            ),
+        );
+        write(
+            s.docker_config.as_ref().unwrap(),
+            r#"{"credHelpers":{"slow.example.com":"hang"}}"#,
+        );
+        let store = CredentialStore::new(s).with_helper_timeout(Duration::from_millis(300));
+        let started = Instant::now();
+        let e = store.lookup("slow.example.com").unwrap_err();
+        let took = started.elapsed();
+        assert!(took >= Duration::from_millis(300), "{took:?}");
+        assert!(took < Duration::from_secs(5), "rex waited {took:?}");
+        assert_eq!(e.kind(), ErrorKind::Auth);
+        assert!(e.message().contains("did not answer"), "{}", e.message());
+        assert!(e.hint().is_some());
+        let pid = std::fs::read_to_string(&pid_file).unwrap();
+        assert!(
+            !Path::new(&format!("/proc/{}", pid.trim())).exists(),
+            "the helper (pid {pid}) is still running"
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_helper_answering_token_user_gives_an_identity_token() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = sources(dir.path());
+        write_helper(
+            dir.path(),
+            "tok",
+            "#!/bin/sh\nread server\nprintf '{\"Username\":\"<token>\",\"Secret\":\"rt-from-helper\"}'\n",
+        );
+        write(
+            s.docker_config.as_ref().unwrap(),
+            r#"{"credHelpers":{"t.example.com":"tok"}}"#,
+        );
+        let c = CredentialStore::new(s)
+            .lookup("t.example.com")
+            .unwrap()
+            .unwrap();
+        assert_eq!(c.identity_token.unwrap().expose(), "rt-from-helper");
+        assert!(c.password.is_empty());
+    }
+
+    /// An in-memory keyring, shared by clones (like a real one).
+    #[derive(Default)]
+    struct MemoryKeyring(std::sync::Mutex<BTreeMap<String, String>>);
+
+    impl KeyringBackend for MemoryKeyring {
+        fn describe(&self) -> String {
+            "the test keyring".into()
+        }
+        fn get(&self, host: &str) -> std::result::Result<Option<Secret>, keyring::Error> {
+            Ok(self.0.lock().unwrap().get(host).map(Secret::new))
+        }
+        fn set(&self, host: &str, value: &Secret) -> std::result::Result<(), keyring::Error> {
+            self.0
+                .lock()
+                .unwrap()
+                .insert(host.into(), value.expose().into());
+            Ok(())
+        }
+        fn delete(&self, host: &str) -> std::result::Result<bool, keyring::Error> {
+            Ok(self.0.lock().unwrap().remove(host).is_some())
+        }
+    }
+
+    /// A keyring that is locked: every call fails as a locked Secret Service would.
+    struct LockedKeyring;
+
+    impl KeyringBackend for LockedKeyring {
+        fn describe(&self) -> String {
+            "a locked keyring".into()
+        }
+        fn get(&self, _: &str) -> std::result::Result<Option<Secret>, keyring::Error> {
+            Err(keyring::Error::NoStorageAccess("locked".into()))
+        }
+        fn set(&self, _: &str, _: &Secret) -> std::result::Result<(), keyring::Error> {
+            Err(keyring::Error::NoStorageAccess("locked".into()))
+        }
+        fn delete(&self, _: &str) -> std::result::Result<bool, keyring::Error> {
+            Err(keyring::Error::PlatformFailure("locked".into()))
+        }
+    }
+
+    #[test]
+    fn login_goes_to_the_keyring_when_it_works() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = CredentialSources {
+            use_keyring: true,
+            ..sources(dir.path())
+        };
+        let ring = Arc::new(MemoryKeyring::default());
+        let store = CredentialStore::new(s.clone()).with_keyring(ring.clone());
+        assert_eq!(store.keyring_description(), "the test keyring");
+        let origin = store
+            .store(
+                "https://Reg.Example:5000/",
+                &Credentials::new("alice", "s3cret"),
+            )
+            .unwrap();
+        assert_eq!(origin, CredentialOrigin::Keyring);
+        assert!(
+            !s.fallback_file.as_ref().unwrap().exists(),
+            "nothing written to a file when the keyring took it"
+        );
+        // Stored under the normalised host, as rex's JSON value.
+        let raw = ring.get("reg.example:5000").unwrap().unwrap();
+        assert!(raw.expose().contains("alice"));
+        let (c, o) = store
+            .lookup_with_origin("reg.example:5000")
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (c.username.as_str(), c.password.expose()),
+            ("alice", "s3cret")
+        );
+        assert_eq!(o, CredentialOrigin::Keyring);
+        // A value that is not rex's JSON is ignored, not an error.
+        ring.set("odd:1", &Secret::new("plain")).unwrap();
+        assert!(store.lookup("odd:1").unwrap().is_none());
+        assert!(store.delete("reg.example:5000").unwrap());
+        assert!(store.lookup("reg.example:5000").unwrap().is_none());
+    }
+
+    #[test]
+    fn a_failing_keyring_falls_back_to_the_private_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = CredentialSources {
+            use_keyring: true,
+            ..sources(dir.path())
+        };
+        let path = s.fallback_file.clone().unwrap();
+        let store = CredentialStore::new(s.clone()).with_keyring(Arc::new(LockedKeyring));
+        let origin = store
+            .store("reg:1", &Credentials::new("alice", "s3cret"))
+            .unwrap();
+        assert_eq!(origin, CredentialOrigin::RexFile(path.clone()));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        assert!(!std::fs::read_to_string(&path).unwrap().contains("s3cret"));
+        // Lookups and logout get past the keyring error to the file.
+        let (c, o) = store.lookup_with_origin("reg:1").unwrap().unwrap();
+        assert_eq!(c.password.expose(), "s3cret");
+        assert_eq!(o, CredentialOrigin::RexFile(path));
+        assert!(store.delete("reg:1").unwrap());
+        assert!(store.lookup("reg:1").unwrap().is_none());
+        // No file configured: the keyring's own error is in the message.
+        let bare = CredentialStore::new(CredentialSources {
+            use_keyring: true,
+            ..CredentialSources::default()
+        })
+        .with_keyring(Arc::new(LockedKeyring));
+        let e = bare
+            .store("reg:1", &Credentials::new("a", "b"))
+            .unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::Config);
+        assert!(e.message().contains("locked"), "{}", e.message());
+    }
+
+    /// keyring's mock store keeps secrets only inside one entry object (what the crate
+    /// falls back to on platforms without a native feature): rex must not claim a login
+    /// was stored there, and uses the file instead.
+    #[test]
+    fn keyrings_mock_store_counts_as_no_keyring() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = CredentialSources {
+            use_keyring: true,
+            ..sources(dir.path())
+        };
+        let ring = OsKeyring::with_builder(keyring::mock::default_credential_builder());
+        assert!(!ring.until_reboot());
+        assert_eq!(ring.describe(), "the OS keyring");
+        assert!(matches!(
+            ring.set("reg:1", &Secret::new("x")),
+            Err(keyring::Error::NoStorageAccess(_))
+        ));
+        let store = CredentialStore::new(s.clone()).with_keyring(Arc::new(ring));
+        let origin = store.store("reg:1", &Credentials::new("a", "b")).unwrap();
+        assert_eq!(origin, CredentialOrigin::RexFile(s.fallback_file.unwrap()));
+        assert_eq!(store.lookup("reg:1").unwrap().unwrap().username, "a");
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_linux_build_uses_keyutils_and_says_so() {
+        let ring = OsKeyring::default();
+        assert!(
+            ring.until_reboot(),
+            "linux-native = keyutils, kept until reboot"
+        );
+        assert_eq!(ring.describe(), "the Linux kernel keyring (keyutils)");
+        assert_eq!(
+            CredentialStore::new(CredentialSources::default()).keyring_description(),
+            ring.describe()
         );
     }
 
