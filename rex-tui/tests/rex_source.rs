@@ -171,9 +171,9 @@ fn snapshots_of_each_screen_from_a_real_registry() {
     reg.push_standard().expect("pushing fixtures");
     let source = Arc::new(RexSource::new(settings_for(&reg, "local")));
     let mut h = Harness::with_options(source, Theme::Dark, true, None, 100, 24);
-    // A fixed "now" after the fixtures' dates (2024-06-01 UTC): "4 months ago", not "in
-    // the future".
-    h.app.now = 1_717_200_000;
+    // A fixed "now" after the newest fixture date (tag 2.0, 2024-06-01 09:00 UTC), so
+    // relative dates read "4 months ago", never "in the future": 2024-10-01 00:00 UTC.
+    h.app.now = 1_727_740_800;
     h.settle();
     insta::assert_snapshot!("real_registries", redact(&h.render(), &reg));
 
@@ -196,7 +196,10 @@ fn snapshots_of_each_screen_from_a_real_registry() {
     h.key(KeyCode::Enter);
     h.settle();
     assert!(matches!(h.app.top(), Screen::Tags(_)), "{:?}", h.app.status);
-    insta::assert_snapshot!("real_tags", redact(&h.render(), &reg));
+    let tags_screen = h.render();
+    assert!(tags_screen.contains("4 months ago"), "{tags_screen}");
+    assert!(!tags_screen.contains("in the future"), "{tags_screen}");
+    insta::assert_snapshot!("real_tags", redact(&tags_screen, &reg));
 
     h.key(KeyCode::Char('/'));
     h.type_str("latest");
