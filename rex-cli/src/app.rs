@@ -4,7 +4,8 @@
 //!    exists (verbosity, `--no-plugins`); install logging.
 //! 2. Discover plugins (built-ins; externals from the description cache) and build the
 //!    clap tree from their `CommandSpec`s; parse.
-//! 3. Resolve settings (flags > env > config file > defaults).
+//! 3. Resolve settings (flags > env > config file > defaults). A broken config file is
+//!    fatal (exit 6) except for the commands that report or repair it.
 //! 4. Dispatch to the owning plugin (or a host command); render `Output` to stdout or the
 //!    error to stderr; exit with `ErrorKind::exit_code`.
 
@@ -33,6 +34,18 @@ fn warn(lines: &[String], color: bool) {
             "warning:"
         };
         let _ = writeln!(err, "{label} {}", render::sanitize(l));
+    }
+}
+
+/// Commands that run even when the config file is broken (it is reported as a warning
+/// and left out): host commands (`version`, `plugin …`, `completions`), `rex config`
+/// (which shows the error) and `rex config edit` (which fixes it). Everything else exits 6.
+fn survives_broken_config(plugins: &PluginSet, top: &str, sub: &clap::ArgMatches) -> bool {
+    let verb = sub.subcommand_name();
+    match plugins.owner_for(top, verb) {
+        Some((entry, _)) if entry.source == Source::Host => true,
+        Some(_) => top == "config" && matches!(verb, None | Some("edit")),
+        None => false,
     }
 }
 
@@ -66,8 +79,26 @@ pub fn run() -> ExitCode {
         Err(e) => return exit(crate::error::clap_exit(e)),
     };
     let flags = GlobalFlags::from_matches(&matches);
+    let Some((top, sub)) = matches.subcommand() else {
+        return exit(ErrorKind::Usage.exit_code());
+    };
     let settings = match settings::resolve(&flags, &env) {
         Ok(s) => s,
+        // A broken config file must not block the commands that repair or report it.
+        Err(e) if e.kind == ErrorKind::Config && survives_broken_config(&plugins, top, sub) => {
+            match settings::resolve_without_file(&flags, &env) {
+                Ok(s) => {
+                    let mut lines = vec![format!(
+                        "the config file is ignored for this command: {}",
+                        e.message
+                    )];
+                    lines.extend(e.hint.clone());
+                    warn(&lines, stderr_color);
+                    s
+                }
+                Err(_) => return exit(crate::error::report(&e, stderr_color, term.width)),
+            }
+        }
         Err(e) => return exit(crate::error::report(&e, stderr_color, term.width)),
     };
     let opts = RenderOptions::new(&settings, &term, &env);
@@ -79,9 +110,6 @@ pub fn run() -> ExitCode {
         );
     }
 
-    let Some((top, sub)) = matches.subcommand() else {
-        return exit(ErrorKind::Usage.exit_code());
-    };
     // A group merged from several plugins runs in the one that declared the subcommand.
     let Some((entry, spec)) = plugins.owner_for(top, sub.subcommand_name()) else {
         return exit(crate::error::report(

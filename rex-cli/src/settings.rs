@@ -205,14 +205,33 @@ fn overrides(flags: &GlobalFlags) -> Overrides {
 /// (rex-core's `Settings::resolve`), then the paths only the host can know: XDG
 /// directories and credential sources.
 pub fn resolve(flags: &GlobalFlags, env: &Environment) -> Result<Settings, PluginError> {
+    resolve_with(flags, env, true)
+}
+
+/// As [`resolve`] but leaving the config file out (env and flags still apply), for the
+/// commands that must run while the file is broken. `runtime.config_file` still names
+/// it, so `rex config edit` opens the file that needs fixing.
+pub fn resolve_without_file(
+    flags: &GlobalFlags,
+    env: &Environment,
+) -> Result<Settings, PluginError> {
+    resolve_with(flags, env, false)
+}
+
+fn resolve_with(
+    flags: &GlobalFlags,
+    env: &Environment,
+    read_file: bool,
+) -> Result<Settings, PluginError> {
     let (file, file_required) = config_file(flags, env);
     let sources = ConfigSources {
-        file,
+        file: file.clone().filter(|_| read_file),
         file_required,
         env: env.pairs(),
         overrides: overrides(flags),
     };
     let mut s = Settings::resolve(&sources).map_err(core_error)?.settings;
+    s.runtime.config_file = file;
     let data_dir = env.rex_data_dir();
     let rt = &mut s.runtime;
     // Set by --cache-dir or REX_CACHE_DIR: the user asked for this directory.
@@ -378,9 +397,8 @@ mod tests {
         let run = dir.path().join("run");
         let write = |p: &Path, user: &str| {
             std::fs::create_dir_all(p.parent().unwrap()).unwrap();
-            let json = format!(
-                r#"{{"auths":{{"quay.io":{{"username":"{user}","password":"pw"}}}}}}"#
-            );
+            let json =
+                format!(r#"{{"auths":{{"quay.io":{{"username":"{user}","password":"pw"}}}}}}"#);
             std::fs::write(p, json).unwrap();
         };
         let home_s = home.to_string_lossy().into_owned();

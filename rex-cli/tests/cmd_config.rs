@@ -248,3 +248,84 @@ fn edit_that_breaks_the_file_exits_6_and_keeps_it() {
     let text = std::fs::read_to_string(config_file(&home)).unwrap();
     assert!(text.ends_with("[network\n"), "{text}");
 }
+
+/// A fake editor that replaces the file it is given with `text`.
+fn fixing_editor(home: &RexHome, text: &str) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let path = home.root().join("fixing-editor.sh");
+    std::fs::write(&path, format!("#!/bin/sh\nprintf '{text}' > \"$1\"\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[test]
+fn broken_config_file_does_not_block_host_commands_or_its_own_fix() {
+    for broken in ["[network\ntimeout = ", "[network]\ntimeout = \"soon\"\n"] {
+        let home = RexHome::new();
+        write_config(&home, broken);
+        for args in [
+            &["version"][..],
+            &["-f", "json", "plugin", "list"],
+            &["completions", "bash"],
+        ] {
+            let out = run(rex(&home), args).ok();
+            assert!(!out.stdout.is_empty(), "{args:?}");
+            assert!(
+                out.stderr.contains("warning:") && out.stderr.contains("config.toml"),
+                "{args:?} must warn about the file: {}",
+                out.stderr
+            );
+        }
+        let help = run(rex(&home), &["--help"]).ok();
+        assert!(help.stdout.contains("config"), "{}", help.stdout);
+
+        // `rex config` shows what applies without the file, and says why.
+        let out = run(rex(&home), &["-f", "json", "config"]).ok();
+        let v = out.json();
+        let err = v["file_error"].as_str().expect("file_error reported");
+        assert!(err.contains("config.toml"), "{err}");
+        assert_eq!(v["values"]["network"]["timeout"], 30);
+        assert!(v["defaults"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|d| d == "network.timeout"));
+        let pretty = run(rex(&home), &["-f", "pretty", "--color", "never", "config"]).ok();
+        assert!(
+            pretty.stdout.starts_with("error: ") && pretty.stdout.contains("rex config edit"),
+            "{}",
+            pretty.stdout
+        );
+
+        // Ordinary commands still refuse to run on a broken file.
+        let out = run(rex(&home), &["config", "get", "network.timeout"]).code(6);
+        assert!(out.stderr.contains("config.toml"), "{}", out.stderr);
+        run(rex(&home), &["image", "localhost:1/x:y"]).code(6);
+
+        // `rex config edit` opens the broken file and the fix takes effect.
+        let editor = fixing_editor(&home, "[network]\\ntimeout = 12\\n");
+        let mut c = rex(&home);
+        c.env("EDITOR", &editor);
+        let out = run(c, &["-f", "json", "config", "edit"]).ok();
+        assert_eq!(out.json()["valid"], true);
+        let out = run(
+            rex(&home),
+            &["-f", "pretty", "config", "get", "network.timeout"],
+        )
+        .ok();
+        assert_eq!(out.stdout, "12\n");
+        assert!(out.stderr.is_empty(), "{}", out.stderr);
+    }
+}
+
+#[test]
+fn bad_value_in_the_file_names_the_key_and_the_file() {
+    let home = RexHome::new();
+    write_config(&home, "[network]\ntimeout = \"soon\"\n");
+    let out = run(rex(&home), &["config", "get", "output.format"]).code(6);
+    assert!(
+        out.stderr.contains("network.timeout") && out.stderr.contains("config.toml"),
+        "{}",
+        out.stderr
+    );
+}

@@ -22,8 +22,14 @@ pub fn spec() -> CommandSpec {
 pub fn run(ctx: &HostContext<'_>) -> Output {
     let version = env!("CARGO_PKG_VERSION");
     if ctx.settings.runtime.verbose == 0 {
+        // Design 2.7: commit, branch, target, features and profile only with --verbose.
         return Output::structured(
-            json!({ "version": version }),
+            json!({
+                "version": version,
+                "commit_short": env!("REX_BUILD_COMMIT_SHORT"),
+                "built": env!("REX_BUILD_DATE"),
+                "rustc": env!("REX_BUILD_RUSTC"),
+            }),
             vec![Block::Lines {
                 lines: vec![format!("rex {version}")],
             }],

@@ -78,9 +78,16 @@ pub(crate) fn value_of(settings: &Settings, key: &str) -> Result<Value, PluginEr
     })
 }
 
-/// Every key of the table with its value and the layer that set it.
-pub(crate) fn all_entries(settings: &Settings, path: &Path) -> Result<Vec<Entry>, PluginError> {
-    let explicit = rex_core::config::explicit_keys(settings, path).map_err(core_err)?;
+/// Every key of the table with its value and the layer that set it. `path` is the config
+/// file to read set keys from, or `None` when it was left out (it is broken).
+pub(crate) fn all_entries(
+    settings: &Settings,
+    path: Option<&Path>,
+) -> Result<Vec<Entry>, PluginError> {
+    let explicit = match path {
+        Some(p) => rex_core::config::explicit_keys(settings, p).map_err(core_err)?,
+        None => Default::default(),
+    };
     rex_core::config::KEYS
         .iter()
         .map(|k| {

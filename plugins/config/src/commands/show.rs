@@ -1,7 +1,7 @@
 //! `rex config`: every setting, grouped by section, with the ones left at their default
 //! marked.
 
-use super::config_file;
+use super::{config_file, core_err};
 use rex_core::config::{Origin, Settings};
 use rex_plugin_api::{Block, Cell, Output, PluginError, Style};
 use serde::Serialize;
@@ -30,15 +30,26 @@ pub struct ShowReport {
     pub config_file: PathBuf,
     /// The file exists (otherwise every value is a default or comes from env/flags).
     pub file_exists: bool,
+    /// Why the file could not be used (its values are then left out).
+    pub file_error: Option<String>,
     pub entries: Vec<Entry>,
 }
 
 pub fn run(settings: &Settings) -> Result<ShowReport, PluginError> {
     let path = config_file(settings)?;
-    let entries = crate::commands::get::all_entries(settings, &path)?;
+    let file_exists = path.exists();
+    // The host runs `rex config` without a broken file so the user can see what is wrong;
+    // say so instead of attributing values to a file that was not read.
+    let file_error = file_exists
+        .then(|| rex_core::config::validate_file(&path).err())
+        .flatten()
+        .map(|e| core_err(e).message);
+    let read = file_error.is_none().then_some(path.as_path());
+    let entries = crate::commands::get::all_entries(settings, read)?;
     Ok(ShowReport {
-        file_exists: path.exists(),
+        file_exists,
         config_file: path,
+        file_error,
         entries,
     })
 }
@@ -116,13 +127,17 @@ impl ShowReport {
             .filter(|e| !e.is_default())
             .map(|e| (e.key.clone(), Value::String(e.origin.as_str().to_owned())))
             .collect();
-        json!({
+        let mut v = json!({
             "config_file": self.config_file.display().to_string(),
             "file_exists": self.file_exists,
             "values": values,
             "defaults": defaults,
             "origins": origins,
-        })
+        });
+        if let Some(e) = &self.file_error {
+            v["file_error"] = Value::String(e.clone());
+        }
+        v
     }
 
     /// Pretty: `Output:` followed by `  format = pretty (default)` lines, per section.
@@ -134,36 +149,39 @@ impl ShowReport {
                 order.push(section);
             }
         }
-        order
-            .into_iter()
-            .filter_map(|section| {
-                let items: Vec<Cell> = self
-                    .entries
-                    .iter()
-                    .filter(|e| e.key.split('.').next() == Some(section))
-                    .map(|e| {
-                        let rest = e.key.split_once('.').map(|(_, r)| r).unwrap_or(&e.key);
-                        let value = display_value(&e.value);
-                        match e.origin {
-                            Origin::Default if e.value.is_null() => {
-                                Cell::styled(format!("{rest} = {value}"), Style::Dim)
-                            }
-                            Origin::Default => {
-                                Cell::styled(format!("{rest} = {value} (default)"), Style::Dim)
-                            }
-                            Origin::File => Cell::from(format!("{rest} = {value}")),
-                            // Not in the file: say where it comes from so `config set` is
-                            // not a surprise.
-                            o => Cell::from(format!("{rest} = {value} ({o})")),
+        let error = self.file_error.as_ref().map(|e| Block::Text {
+            text: format!(
+                "error: {e}\nThe file was left out below; fix it with `rex config edit`.\n"
+            ),
+        });
+        let sections = order.into_iter().filter_map(|section| {
+            let items: Vec<Cell> = self
+                .entries
+                .iter()
+                .filter(|e| e.key.split('.').next() == Some(section))
+                .map(|e| {
+                    let rest = e.key.split_once('.').map(|(_, r)| r).unwrap_or(&e.key);
+                    let value = display_value(&e.value);
+                    match e.origin {
+                        Origin::Default if e.value.is_null() => {
+                            Cell::styled(format!("{rest} = {value}"), Style::Dim)
                         }
-                    })
-                    .collect();
-                (!items.is_empty()).then(|| Block::List {
-                    title: Some(section_title(section)),
-                    items,
+                        Origin::Default => {
+                            Cell::styled(format!("{rest} = {value} (default)"), Style::Dim)
+                        }
+                        Origin::File => Cell::from(format!("{rest} = {value}")),
+                        // Not in the file: say where it comes from so `config set` is
+                        // not a surprise.
+                        o => Cell::from(format!("{rest} = {value} ({o})")),
+                    }
                 })
+                .collect();
+            (!items.is_empty()).then(|| Block::List {
+                title: Some(section_title(section)),
+                items,
             })
-            .collect()
+        });
+        error.into_iter().chain(sections).collect()
     }
 
     pub fn into_output(self) -> Output {
@@ -179,6 +197,7 @@ mod tests {
         ShowReport {
             config_file: PathBuf::from("/tmp/rex/config.toml"),
             file_exists: true,
+            file_error: None,
             entries: vec![
                 Entry {
                     key: "output.format".into(),
