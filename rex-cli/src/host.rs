@@ -153,6 +153,8 @@ impl EchoOff {
                 return None;
             }
             let saved = t;
+            // Restored by `Drop`, or by the exit paths that skip it (see `signals`).
+            crate::signals::save_termios(&saved);
             t.c_lflag &= !libc::ECHO;
             t.c_lflag |= libc::ECHONL;
             libc::tcsetattr(0, libc::TCSANOW, &t);
@@ -167,5 +169,6 @@ impl Drop for EchoOff {
         unsafe {
             libc::tcsetattr(0, libc::TCSANOW, &self.0);
         }
+        crate::signals::forget_termios();
     }
 }

@@ -181,6 +181,8 @@ pub fn run(plugin: &dyn Plugin, inv: Invocation, host: &CliHost) -> Result<Outpu
                         let t = *cancelled_at.get_or_insert_with(Instant::now);
                         if t.elapsed() > CANCEL_GRACE {
                             host.finish();
+                            // process::exit skips the prompt's EchoOff drop.
+                            crate::signals::restore_terminal();
                             let code = crate::error::report(&interrupted(), false, None);
                             std::process::exit(code);
                         }
