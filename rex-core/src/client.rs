@@ -7,13 +7,14 @@
 
 use crate::config::{NetworkSettings, ProxySettings};
 use crate::error::{Error, ErrorKind, RegistryErrorDetail, Result};
-use crate::logging::{redact_headers, redact_url};
+use crate::logging::{redact_headers, redact_url, request_span};
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use http::{HeaderMap, Method, StatusCode};
 use std::path::PathBuf;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
+use tracing::Instrument as _;
 use url::Url;
 
 /// How the HTTP client behaves. Built from [`NetworkSettings`]; tests shorten the
@@ -140,6 +141,32 @@ impl HttpClient {
         Self::new(ClientOptions::from_settings(net))
     }
 
+    /// The process-wide client for `options`: built on first use, then shared, so every
+    /// facade of a process (the TUI's, bulk listings, each registry) reuses one connection
+    /// pool. Keyed by the whole options value; different options get their own client.
+    pub fn shared(options: ClientOptions) -> Result<HttpClient> {
+        static POOL: OnceLock<Mutex<Vec<HttpClient>>> = OnceLock::new();
+        // A process uses one or two option sets; the cap only bounds odd callers (tests
+        // building many), dropping the oldest (its clones keep working).
+        const MAX_SHARED: usize = 16;
+        let pool = POOL.get_or_init(|| Mutex::new(Vec::new()));
+        let mut clients = pool.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(c) = clients.iter().find(|c| c.inner.options == options) {
+            return Ok(c.clone());
+        }
+        let client = HttpClient::new(options)?;
+        if clients.len() >= MAX_SHARED {
+            clients.remove(0);
+        }
+        clients.push(client.clone());
+        Ok(client)
+    }
+
+    /// Whether `self` and `other` share one connection pool (clones of one client).
+    pub fn shares_pool_with(&self, other: &HttpClient) -> bool {
+        Arc::ptr_eq(&self.inner, &other.inner)
+    }
+
     pub fn options(&self) -> &ClientOptions {
         &self.inner.options
     }
@@ -159,7 +186,14 @@ impl HttpClient {
     /// Send one request with retries on transient failures (connect errors, timeouts,
     /// 408/429/500/502/503/504). The last response is returned whatever its status; a
     /// transport failure after the last attempt becomes an [`ErrorKind::Network`] error.
+    /// Runs inside [`request_span`] (method and redacted URL), so every event of the
+    /// request, its retries included, carries them.
     pub async fn execute(&self, spec: &RequestSpec) -> Result<reqwest::Response> {
+        let span = request_span(spec.method.as_str(), spec.url.as_str());
+        self.execute_attempts(spec).instrument(span).await
+    }
+
+    async fn execute_attempts(&self, spec: &RequestSpec) -> Result<reqwest::Response> {
         let opts = &self.inner.options;
         let client = self.reqwest(spec.skip_verify)?;
         let mut attempt: u32 = 0;
@@ -683,6 +717,31 @@ mod tests {
             ..opts()
         };
         HttpClient::new(o).unwrap();
+    }
+
+    #[test]
+    fn shared_clients_are_one_pool_per_options() {
+        let o = ClientOptions {
+            user_agent: "rex-test/shared-pool".into(),
+            ..opts()
+        };
+        let a = HttpClient::shared(o.clone()).unwrap();
+        let b = HttpClient::shared(o.clone()).unwrap();
+        assert!(a.shares_pool_with(&b));
+        let other = HttpClient::shared(ClientOptions {
+            timeout: Duration::from_secs(7),
+            ..o.clone()
+        })
+        .unwrap();
+        assert!(!a.shares_pool_with(&other));
+        assert!(!a.shares_pool_with(&HttpClient::new(o).unwrap()));
+        // Bad options are still an error, and are not remembered.
+        let bad = ClientOptions {
+            ca_certs: vec!["/nonexistent/ca.pem".into()],
+            ..opts()
+        };
+        assert!(HttpClient::shared(bad.clone()).is_err());
+        assert!(HttpClient::shared(bad).is_err());
     }
 
     #[tokio::test]

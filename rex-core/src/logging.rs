@@ -55,7 +55,24 @@ pub fn operation_span(operation: &'static str, registry: &str, repository: Optio
     )
 }
 
-/// Span for one HTTP request (all attempts and redirects of it).
+/// Span for one manifest fetch (GET or HEAD) by tag or digest.
+pub fn manifest_span(
+    operation: &'static str,
+    registry: &str,
+    repository: &str,
+    reference: &str,
+) -> Span {
+    tracing::info_span!(
+        "registry_op",
+        op = operation,
+        registry = %registry,
+        repository = %repository,
+        reference = %reference,
+    )
+}
+
+/// Span for one HTTP request (all its retry attempts). Instrument the request future with
+/// it (`Instrument::instrument`); an entered guard held across `.await` makes it !Send.
 pub fn request_span(method: &str, url: &str) -> Span {
     tracing::debug_span!("http", method = %method, url = %redact_url(url))
 }

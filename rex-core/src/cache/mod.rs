@@ -410,6 +410,12 @@ impl Cache {
         lookup
     }
 
+    /// [`Cache::get`] without counting a hit or miss: for a caller that only wants the
+    /// entry as a validator (what to revalidate), not to serve it.
+    pub fn peek(&self, key: &CacheKey) -> Lookup {
+        self.lookup(key).0
+    }
+
     /// The etag of the cached entry for `key`, fresh or stale (for `If-None-Match`).
     pub fn cached_etag(&self, key: &CacheKey) -> Option<String> {
         match self.lookup(key).0 {
