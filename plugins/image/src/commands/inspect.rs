@@ -93,7 +93,7 @@ pub fn run(
             } else {
                 info.raw_manifest.clone()
             };
-            raw_text(bytes.to_vec(), "manifest")
+            Ok(Output::bytes(bytes.to_vec()))
         }
         Some(Raw::Config) => {
             let bytes = info.raw_config.clone().ok_or_else(|| {
@@ -103,16 +103,10 @@ pub fn run(
                 )
                 .with_hint("it may be an artifact; use --raw-manifest to see what it holds")
             })?;
-            raw_text(bytes.to_vec(), "config")
+            Ok(Output::bytes(bytes.to_vec()))
         }
         None => Ok(InspectReport { info, referrers }.into_output()),
     }
-}
-
-fn raw_text(bytes: Vec<u8>, what: &str) -> Result<Output, PluginError> {
-    String::from_utf8(bytes)
-        .map(|text| Output::Raw { text })
-        .map_err(|_| PluginError::general(format!("the {what} is not UTF-8 text")))
 }
 
 fn descriptor_json(d: &Descriptor) -> Value {
