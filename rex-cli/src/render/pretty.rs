@@ -16,7 +16,11 @@ pub fn render_blocks(blocks: &[Block], opts: &RenderOptions) -> String {
 
 fn write_blocks(out: &mut String, blocks: &[Block], opts: &RenderOptions, indent: usize) {
     for (i, block) in blocks.iter().enumerate() {
-        if i > 0 {
+        // Consecutive status lines (`✓ …`) read as one group; other blocks are spaced.
+        let status_run = i > 0
+            && matches!(blocks[i - 1], Block::Success { .. })
+            && matches!(block, Block::Success { .. });
+        if i > 0 && !status_run {
             out.push('\n');
         }
         write_block(out, block, opts, indent);
