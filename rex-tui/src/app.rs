@@ -423,6 +423,13 @@ pub struct App {
     next_id: RequestId,
     /// Outstanding listing requests that bypass the cache; their tags' details do too.
     fresh_requests: std::collections::HashSet<RequestId>,
+    /// Coalesce filter edits: while set, typing only records the query and
+    /// [`App::flush_filter`] (or the next event that is not a filter edit) filters once,
+    /// for the latest text. The event loop sets it while applying a batch of queued
+    /// events, so a burst of keystrokes costs one filter pass, not one per key.
+    pub defer_filter: bool,
+    /// The typed query not yet applied to the top list (see `defer_filter`).
+    deferred_query: Option<String>,
 }
 
 impl App {
@@ -447,6 +454,8 @@ impl App {
             initial_registry,
             next_id: 1,
             fresh_requests: Default::default(),
+            defer_filter: false,
+            deferred_query: None,
         };
         let mut cmds = Vec::new();
         let id = app.request(Request::Registries, &mut cmds);
@@ -501,6 +510,9 @@ impl App {
 
     /// The query of the top screen, when it is a list.
     pub fn query(&self) -> Option<&str> {
+        if let (Some(q), false) = (&self.deferred_query, matches!(self.top(), Screen::Image(_))) {
+            return Some(q);
+        }
         match self.top() {
             Screen::Registries(l) => Some(l.query.text()),
             Screen::Repositories(r) => Some(r.list.query.text()),
@@ -647,11 +659,35 @@ impl App {
     }
 
     fn set_query(&mut self, text: &str) {
+        if self.defer_filter {
+            self.deferred_query = Some(text.to_string());
+            return;
+        }
+        self.deferred_query = None;
         let height = self.viewport_height();
         if let Some(list) = self.top_list_mut() {
             list.set_query(text);
             list.ensure_visible(height);
         }
+    }
+
+    /// Filter the top list by the query typed while `defer_filter` was set, if any.
+    pub fn flush_filter(&mut self) {
+        if let Some(text) = self.deferred_query.take() {
+            let defer = std::mem::replace(&mut self.defer_filter, false);
+            self.set_query(&text);
+            self.defer_filter = defer;
+        }
+    }
+
+    /// Whether `key` only edits the filter text (so a deferred query may stay deferred).
+    fn is_filter_edit(&self, key: &KeyEvent) -> bool {
+        self.filter_input
+            && !self.help
+            && matches!(key.code, KeyCode::Char(_) | KeyCode::Backspace)
+            && !key
+                .modifiers
+                .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT)
     }
 
     fn top_list_mut(&mut self) -> Option<&mut dyn ListOps> {
@@ -1224,6 +1260,10 @@ pub fn pretty_json_lines(raw: &str) -> Vec<String> {
 /// The one state transition function: apply `event`, return what the event loop must do.
 pub fn update(app: &mut App, event: Event) -> Vec<Command> {
     let mut cmds = Vec::new();
+    // Everything but typing sees the list filtered by what was typed.
+    if !matches!(&event, Event::Key(k) if app.is_filter_edit(k)) {
+        app.flush_filter();
+    }
     match event {
         Event::Key(key) => app.on_key(key, &mut cmds),
         Event::Mouse(mouse) => app.on_mouse(mouse, &mut cmds),

@@ -37,7 +37,7 @@ pub struct TuiOptions {
     /// Open this registry (by name) right away instead of the registry list.
     pub initial_registry: Option<String>,
     /// Log file (the host passes `$XDG_STATE_HOME/rex/rex.log`); `None` disables logging.
-    /// Rotated at 10 MB, 5 files kept.
+    /// Rotated at 10 MB, 5 files kept, files last written over 7 days ago deleted.
     pub log_file: Option<PathBuf>,
     /// Most verbose level written to the log file.
     pub log_level: tracing::Level,

@@ -1,10 +1,12 @@
 //! A size-rotated log file (design 1.12: rotate at 10 MB, keep 5 files: `rex.log`,
-//! `rex.log.1` … `rex.log.4`). Plugs into tracing-subscriber's fmt layer as a `MakeWriter`.
+//! `rex.log.1` … `rex.log.4`; delete logs older than 7 days). Plugs into
+//! tracing-subscriber's fmt layer as a `MakeWriter`.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
 
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -12,6 +14,10 @@ use tracing_subscriber::fmt::MakeWriter;
 pub const DEFAULT_MAX_BYTES: u64 = 10 * 1024 * 1024;
 /// Files kept, counting the live one.
 pub const DEFAULT_KEEP: usize = 5;
+/// Logs last written longer ago than this are deleted when the log is opened.
+pub const DEFAULT_MAX_AGE: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Rotated files beyond `keep` that are still looked for (left by a larger `keep`).
+const STRAY_SCAN: usize = 32;
 
 #[derive(Debug)]
 pub struct RotatingWriter {
@@ -30,26 +36,69 @@ struct State {
 impl RotatingWriter {
     /// Open (append) `path` with the design's limits, creating parent directories.
     pub fn open(path: impl Into<PathBuf>) -> io::Result<Self> {
-        Self::with_limits(path, DEFAULT_MAX_BYTES, DEFAULT_KEEP)
+        Self::with_retention(path, DEFAULT_MAX_BYTES, DEFAULT_KEEP, DEFAULT_MAX_AGE)
     }
 
     /// `keep` counts the live file; `keep == 1` truncates instead of keeping old files.
+    /// No age limit.
     pub fn with_limits(path: impl Into<PathBuf>, max_bytes: u64, keep: usize) -> io::Result<Self> {
+        Self::with_retention(path, max_bytes, keep, Duration::MAX)
+    }
+
+    /// As [`RotatingWriter::with_limits`], and first delete the rotated files last written
+    /// more than `max_age` ago (and any beyond `keep`); a live file that old starts empty.
+    pub fn with_retention(
+        path: impl Into<PathBuf>,
+        max_bytes: u64,
+        keep: usize,
+        max_age: Duration,
+    ) -> io::Result<Self> {
         let path = path.into();
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             fs::create_dir_all(dir)?;
         }
-        let file = OpenOptions::new().create(true).append(true).open(&path)?;
-        let size = file.metadata()?.len();
-        Ok(RotatingWriter {
+        let mut writer = RotatingWriter {
             path,
             max_bytes: max_bytes.max(1),
             keep: keep.max(1),
             state: Mutex::new(State {
-                file: Some(file),
-                size,
+                file: None,
+                size: 0,
             }),
-        })
+        };
+        let expired = writer.prune(max_age);
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&writer.path)?;
+        if expired {
+            file.set_len(0)?;
+        }
+        let size = file.metadata()?.len();
+        let state = writer.state.get_mut().unwrap_or_else(|e| e.into_inner());
+        state.file = Some(file);
+        state.size = size;
+        Ok(writer)
+    }
+
+    /// Delete old rotated files; returns whether the live file itself is past `max_age`.
+    /// Failures are ignored: retention must never stop the TUI from logging.
+    fn prune(&self, max_age: Duration) -> bool {
+        let now = SystemTime::now();
+        let too_old = |p: &Path| {
+            fs::metadata(p)
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| now.duration_since(t).ok())
+                .is_some_and(|age| age > max_age)
+        };
+        for n in 1..self.keep.max(STRAY_SCAN) {
+            let p = self.rotated(n);
+            if n >= self.keep || too_old(&p) {
+                let _ = fs::remove_file(p);
+            }
+        }
+        too_old(&self.path)
     }
 
     pub fn path(&self) -> &Path {
@@ -182,6 +231,50 @@ mod tests {
         (&w).write_all(b"next").unwrap();
         assert_eq!(fs::read_to_string(&path).unwrap(), "next");
         assert_eq!(fs::metadata(w.rotated(1)).unwrap().len(), 100);
+    }
+
+    #[test]
+    fn logs_older_than_the_retention_are_deleted_on_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("rex.log");
+        let eight_days_ago = SystemTime::now() - Duration::from_secs(8 * 24 * 3600);
+        let write = |p: &Path, text: &str, mtime: Option<SystemTime>| {
+            fs::write(p, text).unwrap();
+            if let Some(t) = mtime {
+                File::options()
+                    .write(true)
+                    .open(p)
+                    .unwrap()
+                    .set_modified(t)
+                    .unwrap();
+            }
+        };
+        let w = RotatingWriter::with_limits(&path, 100, 5).unwrap();
+        let (r1, r2, r3, r7) = (w.rotated(1), w.rotated(2), w.rotated(3), w.rotated(7));
+        drop(w);
+        write(&path, "old live\n", Some(eight_days_ago));
+        write(&r1, "recent\n", None);
+        write(&r2, "old\n", Some(eight_days_ago));
+        write(&r3, "also recent\n", None);
+        write(&r7, "beyond keep\n", None);
+
+        let w = RotatingWriter::open(&path).unwrap();
+        assert!(r1.exists() && r3.exists(), "recent rotated logs are kept");
+        assert!(!r2.exists(), "a log older than 7 days is deleted");
+        assert!(!r7.exists(), "only `keep` files are kept");
+        assert_eq!(
+            fs::read_to_string(&path).unwrap(),
+            "",
+            "an old live log starts empty"
+        );
+        (&w).write_all(b"new\n").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new\n");
+
+        // A recent live log is appended to, not emptied.
+        drop(w);
+        let w = RotatingWriter::open(&path).unwrap();
+        (&w).write_all(b"more\n").unwrap();
+        assert_eq!(fs::read_to_string(&path).unwrap(), "new\nmore\n");
     }
 
     #[test]

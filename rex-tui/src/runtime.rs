@@ -190,6 +190,8 @@ async fn event_loop(
             }
         }
         let mut failed = None;
+        // Filter once per batch, for the latest query (see `App::defer_filter`).
+        app.defer_filter = true;
         for ev in pending {
             if let Event::Loaded { id, .. } | Event::TagDetailsDone { id, .. } = &ev {
                 tasks.remove(id);
@@ -200,6 +202,8 @@ async fn event_loop(
                 break;
             }
         }
+        app.defer_filter = false;
+        app.flush_filter();
         if let Some(e) = failed {
             break Err(e);
         }

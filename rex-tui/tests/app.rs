@@ -1049,3 +1049,35 @@ fn stale_listing_is_shown_at_once_and_refreshed_behind() {
         .iter()
         .any(|(_, r)| matches!(r, Request::TagDetails { fresh: true, .. })));
 }
+
+#[test]
+fn queued_keystrokes_are_filtered_once_for_the_latest_query() {
+    let mut h = harness();
+    h.key(KeyCode::Down);
+    h.key(KeyCode::Enter);
+    h.settle();
+    // What the event loop does with a burst of queued keys.
+    h.app.defer_filter = true;
+    h.key(KeyCode::Char('/'));
+    h.type_str("ngxx");
+    h.key(KeyCode::Backspace);
+    // Typed, not filtered yet: the text is kept, the list untouched.
+    assert_eq!(h.app.query(), Some("ngx"));
+    assert_eq!(visible_names(&h).len(), 6);
+    h.app.defer_filter = false;
+    h.app.flush_filter();
+    assert_eq!(visible_names(&h), ["library/nginx", "team/nginx-proxy"]);
+    let Screen::Repositories(r) = h.app.top() else {
+        panic!()
+    };
+    assert_eq!(r.list.query.text(), "ngx");
+
+    // A key that is not an edit sees the filtered list: Enter opens the best match of the
+    // latest text even while deferring.
+    h.key(KeyCode::Esc);
+    h.app.defer_filter = true;
+    h.key(KeyCode::Char('/'));
+    h.type_str("curl");
+    h.key(KeyCode::Enter);
+    assert!(matches!(h.app.top(), Screen::Tags(t) if t.repository == "tools/curl"));
+}
