@@ -206,8 +206,8 @@ impl std::fmt::Debug for AuthManager {
     }
 }
 
-/// Parsed token-server reply.
-#[derive(Debug, serde::Deserialize)]
+/// Parsed token-server reply (no Debug: it holds the token).
+#[derive(serde::Deserialize)]
 struct TokenReply {
     #[serde(default)]
     token: Option<String>,
@@ -302,7 +302,10 @@ impl AuthManager {
         let host = ep.registry_host();
         match self.scheme(&host) {
             AuthScheme::Anonymous => Ok(None),
-            AuthScheme::Basic => Ok(self.credentials(&host).map(|c| basic_value(&c))),
+            AuthScheme::Basic => Ok(self
+                .credentials(&host)
+                .filter(Credentials::has_password)
+                .map(|c| basic_value(&c))),
             AuthScheme::Bearer { realm, service } => {
                 let t = self
                     .token(ep, &realm, service.as_deref(), scopes, false)
@@ -400,7 +403,12 @@ impl AuthManager {
                 .with_hint("run 'rex registry login' to update credentials"));
             }
             return match self.credentials(&host) {
-                Some(c) => Ok(basic_value(&c)),
+                Some(c) if c.has_password() => Ok(basic_value(&c)),
+                Some(_) => Err(Error::auth(format!(
+                    "{host} uses basic authentication, and the only credential known for it is an identity token"
+                ))
+                .with_status(401)
+                .with_hint("identity tokens work only with token servers; run 'rex registry login' with a user name and password")),
                 None => Err(Error::auth(format!("{host} requires authentication"))
                     .with_status(401)
                     .with_hint("run 'rex registry login' to store credentials")),
@@ -492,6 +500,7 @@ impl AuthManager {
                 url.scheme()
             )));
         }
+        let realm_url = url.clone();
         {
             let mut q = url.query_pairs_mut();
             if let Some(s) = service {
@@ -502,11 +511,9 @@ impl AuthManager {
             }
         }
         let creds = self.credentials(&host);
-        let mut spec = RequestSpec::get(url.clone());
-        spec.skip_verify = ep.skip_verify;
-        if let Some(c) = &creds {
+        if creds.is_some() {
             let realm_host = url.host_str().unwrap_or("");
-            // Never send a password in clear text to a remote realm of a TLS registry.
+            // Never send a secret in clear text to a remote realm of a TLS registry.
             if url.scheme() == "http" && ep.scheme == Scheme::Https && !is_loopback_host(realm_host)
             {
                 return Err(Error::auth(format!(
@@ -515,6 +522,29 @@ impl AuthManager {
                 ))
                 .with_hint("the registry's token realm must use https"));
             }
+        }
+        if let Some(refresh) = creds.as_ref().and_then(|c| c.identity_token.as_ref()) {
+            match self
+                .fetch_token_oauth(ep, &realm_url, service, scopes, refresh)
+                .await?
+            {
+                OAuthOutcome::Token(t, ttl) => return Ok((t, ttl)),
+                OAuthOutcome::Unsupported(status) => {
+                    if !creds.as_ref().is_some_and(Credentials::has_password) {
+                        return Err(Error::auth(format!(
+                            "the token server {} does not accept OAuth2 token requests (HTTP {status}), which identity tokens need",
+                            origin(&url)
+                        ))
+                        .with_status(status)
+                        .with_hint("run 'rex registry login' with a user name and password for this registry"));
+                    }
+                    tracing::debug!(registry = %host, status, "no OAuth2 POST at the token realm; falling back to GET with basic credentials");
+                }
+            }
+        }
+        let mut spec = RequestSpec::get(url.clone());
+        spec.skip_verify = ep.skip_verify;
+        if let Some(c) = creds.as_ref().filter(|c| c.has_password()) {
             spec.headers
                 .insert(http::header::AUTHORIZATION, basic_value(c));
         }
@@ -525,7 +555,7 @@ impl AuthManager {
             return Err(Error::auth(format!(
                 "the token server {} rejected the {} for {host}",
                 origin(&url),
-                if creds.is_some() {
+                if creds.as_ref().is_some_and(Credentials::has_password) {
                     "credentials"
                 } else {
                     "anonymous request"
@@ -544,26 +574,115 @@ impl AuthManager {
             .with_status(resp.status.as_u16())
             .with_registry_errors(crate::client::parse_registry_errors(&resp.body)));
         }
-        let reply: TokenReply = serde_json::from_slice(&resp.body).map_err(|e| {
-            Error::auth(format!(
-                "the token server {} sent an invalid reply: {e}",
-                origin(&url)
-            ))
-        })?;
-        let value = reply
-            .token
-            .filter(|t| !t.is_empty())
-            .or(reply.access_token.filter(|t| !t.is_empty()))
-            .ok_or_else(|| {
-                Error::auth(format!("the token server {} sent no token", origin(&url)))
-            })?;
-        let ttl = match reply.expires_in {
-            Some(s) if s > 0 => Duration::from_secs(s as u64),
-            _ => DEFAULT_TOKEN_TTL,
-        };
-        tracing::debug!(registry = %host, ttl_s = ttl.as_secs(), "token acquired");
-        Ok((Secret::new(value), ttl))
+        let reply = token_reply(&resp.body, &url)?;
+        tracing::debug!(registry = %host, ttl_s = reply.1.as_secs(), "token acquired");
+        Ok(reply)
     }
+
+    /// The distribution token spec's OAuth2 flow: POST a `refresh_token` grant (docker's
+    /// identity token) as a form to the realm and read `access_token`. 404/405 mean the
+    /// server has no OAuth2 endpoint; the caller decides whether to fall back.
+    async fn fetch_token_oauth(
+        &self,
+        ep: &Endpoint,
+        realm: &Url,
+        service: Option<&str>,
+        scopes: &[String],
+        refresh_token: &Secret,
+    ) -> Result<OAuthOutcome> {
+        let host = ep.registry_host();
+        let body = {
+            let mut f = url::form_urlencoded::Serializer::new(String::new());
+            f.append_pair("grant_type", "refresh_token");
+            f.append_pair("refresh_token", refresh_token.expose());
+            if let Some(s) = service {
+                f.append_pair("service", s);
+            }
+            if !scopes.is_empty() {
+                // OAuth2 scopes are one space-separated parameter.
+                f.append_pair("scope", &scopes.join(" "));
+            }
+            f.append_pair("client_id", OAUTH_CLIENT_ID);
+            Secret::new(f.finish())
+        };
+        tracing::debug!(registry = %host, realm = %origin(realm), scopes = ?scopes, "requesting token (OAuth2 refresh_token grant)");
+        let timeout = self.http.options().timeout;
+        let resp = self
+            .http
+            .reqwest(ep.skip_verify)?
+            .post(realm.clone())
+            .header(
+                http::header::CONTENT_TYPE,
+                "application/x-www-form-urlencoded",
+            )
+            .body(body.expose().to_owned())
+            .send()
+            .await
+            .map_err(|e| crate::client::map_transport_error(e, realm, timeout))?;
+        let status = resp.status();
+        tracing::debug!(registry = %host, realm = %origin(realm), status = status.as_u16(), "token response");
+        let body = crate::client::read_body_capped(resp, 1024 * 1024, "token response").await?;
+        match status.as_u16() {
+            404 | 405 => Ok(OAuthOutcome::Unsupported(status.as_u16())),
+            400 | 401 | 403 => {
+                // OAuth2 error bodies: {"error":"invalid_grant","error_description":..}.
+                let code = serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v.get("error").and_then(|e| e.as_str()).map(str::to_owned))
+                    .filter(|c| c.len() <= 64 && c.chars().all(|ch| ch.is_ascii_graphic()));
+                Err(Error::auth(format!(
+                    "the token server {} rejected the identity token for {host}{}",
+                    origin(realm),
+                    code.map(|c| format!(" ({c})")).unwrap_or_default()
+                ))
+                .with_status(status.as_u16())
+                .with_registry_errors(crate::client::parse_registry_errors(&body))
+                .with_hint(
+                    "the identity token in the docker config is invalid or expired; run 'docker login' again or 'rex registry login'",
+                ))
+            }
+            _ if status.is_success() => {
+                let (t, ttl) = token_reply(&body, realm)?;
+                tracing::debug!(registry = %host, ttl_s = ttl.as_secs(), "token acquired");
+                Ok(OAuthOutcome::Token(t, ttl))
+            }
+            code => Err(Error::auth(format!(
+                "the token server {} answered HTTP {code}",
+                origin(realm)
+            ))
+            .with_status(code)
+            .with_registry_errors(crate::client::parse_registry_errors(&body))),
+        }
+    }
+}
+
+/// The `client_id` rex names itself with in OAuth2 token requests.
+pub const OAUTH_CLIENT_ID: &str = "rex";
+
+enum OAuthOutcome {
+    Token(Secret, Duration),
+    /// The realm has no OAuth2 endpoint (HTTP status).
+    Unsupported(u16),
+}
+
+/// `token` or `access_token` and `expires_in` (default 60 s) from a token reply.
+fn token_reply(body: &[u8], url: &Url) -> Result<(Secret, Duration)> {
+    let reply: TokenReply = serde_json::from_slice(body).map_err(|e| {
+        Error::auth(format!(
+            "the token server {} sent an invalid reply: {e}",
+            origin(url)
+        ))
+    })?;
+    let value = reply
+        .token
+        .filter(|t| !t.is_empty())
+        .or(reply.access_token.filter(|t| !t.is_empty()))
+        .ok_or_else(|| Error::auth(format!("the token server {} sent no token", origin(url))))?;
+    let ttl = match reply.expires_in {
+        Some(s) if s > 0 => Duration::from_secs(s as u64),
+        _ => DEFAULT_TOKEN_TTL,
+    };
+    Ok((Secret::new(value), ttl))
 }
 
 fn scope_key(scopes: &[String]) -> String {

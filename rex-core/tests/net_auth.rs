@@ -191,3 +191,224 @@ async fn rex_new_finds_credentials_in_docker_config_helpers_and_the_rex_store() 
     let rex = Rex::new(&settings_for(reg, sources)).unwrap();
     assert!(!rex.ping().await.unwrap().authenticated);
 }
+
+/// A capturing log writer, to prove identity tokens never reach the logs.
+#[derive(Clone, Default)]
+struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
+    type Writer = Capture;
+    fn make_writer(&'a self) -> Capture {
+        self.clone()
+    }
+}
+
+/// Sources with only a docker config.json holding `entry` for the registry.
+fn docker_config_with(
+    dir: &Path,
+    reg: &TestRegistry,
+    entry: serde_json::Value,
+) -> CredentialSources {
+    let docker = dir.join("docker/config.json");
+    let json = serde_json::json!({ "auths": { reg.host_port(): entry } });
+    write_docker_config(&docker, &json.to_string());
+    CredentialSources {
+        docker_config: Some(docker),
+        ..CredentialSources::default()
+    }
+}
+
+#[tokio::test]
+async fn identity_tokens_are_exchanged_with_an_oauth2_refresh_token_post() {
+    let reg = token_registry();
+    let ts = reg.token_server().unwrap();
+    let refresh = ts.issue_refresh_token("bob").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let sources = docker_config_with(
+        dir.path(),
+        &reg,
+        serde_json::json!({ "identitytoken": refresh }),
+    );
+    let capture = Capture::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(capture.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let rex = Rex::new(&settings_for(&reg, sources)).unwrap();
+    ts.reset();
+    assert!(!rex.list_tags("rex/oci-image").await.unwrap().is_empty());
+    let repos = rex.list_repositories().await.expect("catalog as bob");
+    assert!(repos.iter().any(|r| r == "rex/oci-image"));
+
+    let reqs = ts.requests();
+    assert!(!reqs.is_empty());
+    for r in &reqs {
+        assert_eq!(r.method, "POST", "{r:?}");
+        assert_eq!(r.grant_type.as_deref(), Some("refresh_token"));
+        assert_eq!(r.client_id.as_deref(), Some("rex"));
+        assert_eq!(r.user.as_deref(), Some("bob"), "the token's owner");
+        assert_eq!(r.service.as_deref(), Some(rex_tests::token::SERVICE));
+        assert_eq!(r.status, 200);
+    }
+    assert!(reqs
+        .iter()
+        .any(|r| r.scopes == ["repository:rex/oci-image:pull"]));
+
+    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("refresh_token grant"),
+        "token requests logged"
+    );
+    assert!(!logs.contains(&refresh), "the identity token was logged");
+}
+
+#[tokio::test]
+async fn a_wrong_identity_token_is_an_auth_error_with_a_hint() {
+    let reg = token_registry();
+    let ts = reg.token_server().unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let sources = docker_config_with(
+        dir.path(),
+        &reg,
+        serde_json::json!({ "identitytoken": "forged-refresh-token" }),
+    );
+    let rex = Rex::new(&settings_for(&reg, sources)).unwrap();
+    ts.reset();
+    let e = rex.list_tags("rex/oci-image").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Auth, "{e:?}");
+    assert!(e.message().contains("identity token"), "{}", e.message());
+    assert!(e.message().contains("invalid_grant"), "{}", e.message());
+    assert!(e.hint().unwrap().contains("docker login"), "{:?}", e.hint());
+    assert!(!format!("{e:?} {e}").contains("forged-refresh-token"));
+    let reqs = ts.requests();
+    assert_eq!(reqs.len(), 1, "no retry loop on a rejected grant: {reqs:?}");
+    assert_eq!(reqs[0].status, 400);
+    assert_eq!(reqs[0].grant_type.as_deref(), Some("refresh_token"));
+}
+
+#[tokio::test]
+async fn without_oauth2_post_identity_tokens_fall_back_to_basic_or_fail_clearly() {
+    let reg = token_registry();
+    let ts = reg.token_server().unwrap();
+    ts.set_oauth_post(false);
+    let refresh = ts.issue_refresh_token("bob").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+
+    // Only the token: nothing to fall back to.
+    let sources = docker_config_with(
+        dir.path(),
+        &reg,
+        serde_json::json!({ "identitytoken": refresh }),
+    );
+    let rex = Rex::new(&settings_for(&reg, sources)).unwrap();
+    ts.reset();
+    let e = rex.list_tags("rex/oci-image").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Auth);
+    assert!(e.message().contains("OAuth2"), "{}", e.message());
+    assert!(e.hint().unwrap().contains("rex registry login"));
+    assert!(ts.requests().iter().all(|r| r.method == "POST"));
+
+    // Token plus user and password: the GET with Basic credentials works.
+    let auth = base64::engine::general_purpose::STANDARD.encode("bob:builder");
+    let sources = docker_config_with(
+        dir.path(),
+        &reg,
+        serde_json::json!({ "auth": auth, "identitytoken": refresh }),
+    );
+    let rex = Rex::new(&settings_for(&reg, sources)).unwrap();
+    ts.reset();
+    assert!(!rex.list_tags("rex/oci-image").await.unwrap().is_empty());
+    let reqs = ts.requests();
+    let methods: Vec<(&str, u16)> = reqs.iter().map(|r| (r.method.as_str(), r.status)).collect();
+    assert_eq!(methods, [("POST", 404), ("GET", 200)]);
+    assert_eq!(reqs[1].user.as_deref(), Some("bob"));
+}
+
+/// The harness token server checks OAuth2 requests as a real one does, so the tests
+/// above could fail: client_id and grant_type are required, refresh tokens come from
+/// an offline password grant, and unknown ones are refused.
+#[tokio::test]
+async fn the_harness_token_server_validates_oauth2_forms() {
+    let reg = TestRegistry::start(Mode::token(&[("bob", "builder")]));
+    let ts = reg.token_server().unwrap();
+    let http = reqwest::Client::new();
+    let post = |form: &'static [(&'static str, &'static str)]| {
+        let req = http.post(ts.realm()).form(form);
+        async move {
+            let r = req.send().await.unwrap();
+            let status = r.status().as_u16();
+            (status, r.json::<serde_json::Value>().await.unwrap())
+        }
+    };
+    let (s, b) = post(&[("grant_type", "refresh_token"), ("refresh_token", "x")]).await;
+    assert_eq!((s, b["error"].as_str()), (400, Some("invalid_request")));
+    let (s, b) = post(&[("grant_type", "client_credentials"), ("client_id", "t")]).await;
+    assert_eq!(
+        (s, b["error"].as_str()),
+        (400, Some("unsupported_grant_type"))
+    );
+    let (s, b) = post(&[
+        ("grant_type", "password"),
+        ("client_id", "t"),
+        ("username", "bob"),
+        ("password", "wrong"),
+    ])
+    .await;
+    assert_eq!((s, b["error"].as_str()), (401, Some("invalid_grant")));
+    let (s, b) = post(&[
+        ("grant_type", "refresh_token"),
+        ("client_id", "t"),
+        ("refresh_token", "never-issued"),
+    ])
+    .await;
+    assert_eq!((s, b["error"].as_str()), (400, Some("invalid_grant")));
+
+    // docker login's flow: an offline password grant returns a refresh token...
+    let (s, b) = post(&[
+        ("grant_type", "password"),
+        ("client_id", "t"),
+        ("access_type", "offline"),
+        ("username", "bob"),
+        ("password", "builder"),
+        ("scope", "repository:rex/x:pull registry:catalog:*"),
+    ])
+    .await;
+    assert_eq!(s, 200, "{b}");
+    assert!(
+        b["token"].is_null(),
+        "OAuth2 replies carry access_token only"
+    );
+    assert!(b["access_token"].as_str().is_some());
+    assert_eq!(b["scope"], "repository:rex/x:pull registry:catalog:*");
+    let refresh = b["refresh_token"].as_str().unwrap().to_owned();
+    // ...which a refresh_token grant accepts.
+    let r = http
+        .post(ts.realm())
+        .form(&[
+            ("grant_type", "refresh_token"),
+            ("client_id", "t"),
+            ("refresh_token", refresh.as_str()),
+            ("scope", "repository:rex/x:pull"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status().as_u16(), 200);
+    assert!(r.json::<serde_json::Value>().await.unwrap()["refresh_token"].is_null());
+    let last = ts.requests().pop().unwrap();
+    assert_eq!(last.user.as_deref(), Some("bob"));
+    assert_eq!(last.granted.len(), 1);
+}
