@@ -1,6 +1,12 @@
 //! The description cache: each external plugin's manifest (or why it cannot load),
-//! keyed by its path and checked against size, mtime and inode, with the sha256 of the
-//! file recorded when it was described. A new rex (or plugin API) discards it.
+//! keyed by its path and checked against size, mtime, inode and the sha256 of the file.
+//! A new rex (or plugin API) discards it.
+//!
+//! Hashing every plugin on every run would cost more than describing saves, so the hash
+//! is compared only when the metadata cannot vouch for the content: size, mtime and
+//! inode can be kept while the bytes change (`touch -d` after a rewrite), but not the
+//! ctime, which no user can set. A changed ctime with equal size/mtime/inode means
+//! "hash and compare"; equal hashes keep the description.
 
 use rex_plugin_api::{PluginManifest, API_VERSION};
 use serde::{Deserialize, Serialize};
@@ -15,6 +21,9 @@ pub struct Described {
     pub size: u64,
     pub mtime_ns: i128,
     pub inode: u64,
+    /// The status-change time when last verified (0 in older caches: hash once).
+    #[serde(default)]
+    pub ctime_ns: i128,
     pub sha256: String,
     /// The manifest, when the plugin loaded.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -32,6 +41,10 @@ impl Described {
 
 pub fn mtime_ns(meta: &std::fs::Metadata) -> i128 {
     meta.mtime() as i128 * 1_000_000_000 + meta.mtime_nsec() as i128
+}
+
+pub fn ctime_ns(meta: &std::fs::Metadata) -> i128 {
+    meta.ctime() as i128 * 1_000_000_000 + meta.ctime_nsec() as i128
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -83,8 +96,24 @@ impl DescriptionCache {
         }
     }
 
-    pub fn get(&self, path: &Path, meta: &std::fs::Metadata) -> Option<&Described> {
-        self.file.entries.get(path).filter(|d| d.matches(meta))
+    /// The cached description of `path`, if it still describes the file's content.
+    pub fn get(&mut self, path: &Path, meta: &std::fs::Metadata) -> Option<Described> {
+        let d = self
+            .file
+            .entries
+            .get_mut(path)
+            .filter(|d| d.matches(meta))?;
+        let ctime = ctime_ns(meta);
+        if d.ctime_ns != ctime {
+            let sha = sha256_file(path).ok()?;
+            if sha != d.sha256 {
+                tracing::debug!(path = %path.display(), "plugin content changed under the same size and mtime");
+                return None;
+            }
+            d.ctime_ns = ctime;
+            self.dirty = true;
+        }
+        Some(d.clone())
     }
 
     pub fn put(&mut self, path: &Path, described: Described) {
@@ -164,6 +193,7 @@ pub fn describe(path: &Path, meta: &std::fs::Metadata) -> Described {
         size: meta.len(),
         mtime_ns: mtime_ns(meta),
         inode: meta.ino(),
+        ctime_ns: ctime_ns(meta),
         sha256: sha256_file(path).unwrap_or_default(),
         manifest,
         error,

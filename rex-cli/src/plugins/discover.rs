@@ -29,6 +29,36 @@ pub fn unsafe_reason(path: &Path, meta: &std::fs::Metadata) -> Option<String> {
     None
 }
 
+/// Why a symlinked plugin must not be loaded: the file it resolves to is checked by
+/// `unsafe_reason` already (metadata follows links), but its real directory must pass
+/// the same rules as a plugin directory, or anyone who can write there swaps the library.
+fn link_target_reason(path: &Path) -> Option<String> {
+    let real = match std::fs::canonicalize(path) {
+        Ok(r) => r,
+        Err(e) => return Some(format!("cannot resolve the file: {e}")),
+    };
+    let dir = real.parent()?;
+    let in_place = path
+        .parent()
+        .and_then(|p| std::fs::canonicalize(p).ok())
+        .is_some_and(|p| p == dir);
+    if in_place {
+        // Not a link to elsewhere: the directory was checked by `scan`.
+        return None;
+    }
+    let meta = match std::fs::metadata(dir) {
+        Ok(m) => m,
+        Err(e) => return Some(format!("cannot check {}: {e}", dir.display())),
+    };
+    unsafe_reason(dir, &meta).map(|r| {
+        format!(
+            "it links to {}, whose directory {} is {r}",
+            real.display(),
+            dir.display()
+        )
+    })
+}
+
 /// The description cache file (`$XDG_CACHE_HOME/rex/plugin-descriptions.json`).
 pub fn cache_path(env: &Environment) -> Option<PathBuf> {
     env.rex_cache_home()
@@ -106,8 +136,16 @@ fn entry_for(
         entry.status = Status::Refused(reason);
         return Some(entry);
     }
+    if let Some(reason) = link_target_reason(path) {
+        warnings.push(format!(
+            "ignoring plugin '{file_name}' ({}): {reason}",
+            path.display()
+        ));
+        entry.status = Status::Refused(reason);
+        return Some(entry);
+    }
     let described = match cache.get(path, &meta) {
-        Some(d) => d.clone(),
+        Some(d) => d,
         None => {
             let d = describe(path, &meta);
             cache.put(path, d.clone());

@@ -95,6 +95,7 @@ pub fn run(path: &str, ctx: &HostContext<'_>) -> Result<Output, PluginError> {
             size: meta.len(),
             mtime_ns: mtime_ns(&meta),
             inode: meta.ino(),
+            ctime_ns: crate::plugins::cache::ctime_ns(&meta),
             sha256: sha256_file(&dest).unwrap_or_default(),
             manifest: Some(manifest.clone()),
             error: None,
