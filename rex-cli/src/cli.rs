@@ -21,6 +21,7 @@ pub const RESERVED_LONGS: &[&str] = &[
     "timeout",
     "no-verify-tls",
     "no-cache",
+    "fresh",
     "cache-dir",
     "config",
     "no-plugins",
@@ -110,8 +111,10 @@ fn global_args() -> Vec<Arg> {
             .global(true),
         Arg::new("no-cache")
             .long("no-cache")
+            // Design 1.9: `--fresh` selects strong consistency, as `--no-cache` does.
+            .visible_alias("fresh")
             .action(ArgAction::SetTrue)
-            .help("Bypass the cache and ask the registry")
+            .help("Bypass the cache and ask the registry (strong consistency)")
             .help_heading(CONFIG)
             .global(true),
         Arg::new("cache-dir")
