@@ -190,6 +190,29 @@ fn bench(c: &mut Criterion) {
             worst.as_secs_f64() * 1e3
         );
     }
+    // Where a one-character keystroke's time goes: the threshold pass over every name vs
+    // the ranked best-of-visible pass.
+    for q in ["a", "l"] {
+        let query = Query::new(q);
+        let runs = 10;
+        let t0 = thread_cpu();
+        for _ in 0..runs {
+            filter_into(&query, &items, None, &mut visible);
+        }
+        let t1 = thread_cpu();
+        for _ in 0..runs {
+            black_box(best_match(&query, &items, &visible));
+        }
+        let t2 = thread_cpu();
+        if let (Some(t0), Some(t1), Some(t2)) = (t0, t1, t2) {
+            println!(
+                "tui filter {kind} {q:>18}: threshold pass {:>6.2} ms CPU, best match {:>6.2} ms CPU ({} visible)",
+                ((t1 - t0) / runs).as_secs_f64() * 1e3,
+                ((t2 - t1) / runs).as_secs_f64() * 1e3,
+                visible.len()
+            );
+        }
+    }
     let mut group = c.benchmark_group(format!("tui_filter_{kind}_{}", items.len()));
     group
         .sample_size(10)

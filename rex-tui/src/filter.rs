@@ -58,8 +58,10 @@ impl Query {
     /// Whether every item matching `self` also matched `previous`, so only the previous
     /// survivors need testing. Always `false`: the accuracy threshold is relative to the
     /// query (a longer query can lift a name over 50 %), and the mode can change as you type
-    /// (`alp` → `alp*`), so narrowing would drift from `rex search`. Cost of the full
-    /// pass: benches/filter.rs (3–21 ms of CPU per keystroke over 100,000 names).
+    /// (`alp` → `alp*`), so narrowing would drift from `rex search`. Instead the event loop
+    /// coalesces queued keystrokes (`App::defer_filter`): one pass for the latest query.
+    /// Cost of a pass: benches/filter.rs and docs/tui.md (4–28 ms of CPU per keystroke
+    /// over 100,000 names).
     pub fn narrows(&self, previous: &Query) -> bool {
         let _ = previous;
         false
