@@ -480,7 +480,10 @@ impl RegistryClient {
             let empty = page.repositories.is_empty();
             all.extend(page.repositories);
             match page.next {
-                Some(next) if !empty && !seen.contains(next.as_str()) => url = next,
+                Some(next) if seen.contains(next.as_str()) => {
+                    return Err(link_loop("the catalog", &next))
+                }
+                Some(next) if !empty => url = next,
                 _ => break,
             }
         }
@@ -520,7 +523,8 @@ impl RegistryClient {
             let empty = tags.is_empty();
             all.extend(tags);
             match next_link(&resp.headers, &resp.url)? {
-                Some(next) if !empty && !seen.contains(next.as_str()) => url = next,
+                Some(next) if seen.contains(next.as_str()) => return Err(link_loop(&what, &next)),
+                Some(next) if !empty => url = next,
                 _ => break,
             }
         }
@@ -874,6 +878,15 @@ fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8], what: &str, url: &Url
         ))
         .with_hint("the registry's reply is not the JSON the distribution API specifies")
     })
+}
+
+/// A `Link` that points back at a page already fetched would list forever.
+fn link_loop(what: &str, next: &Url) -> Error {
+    Error::general(format!(
+        "listing {what}: the registry's Link header points back to a page already fetched ({})",
+        redact_url(next.as_str())
+    ))
+    .with_hint("the registry's pagination is broken; report it to its operator")
 }
 
 /// The `rel="next"` target of the `Link` headers, resolved against `base` (distribution

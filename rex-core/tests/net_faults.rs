@@ -1,14 +1,17 @@
 //! The client against a misbehaving server (the harness fault server): rate limits,
 //! flaky 503s, resets, wrong digests, cross-host redirects and token realms, malformed
-//! JSON, oversize and slow responses.
+//! JSON, oversize and slow responses; tag pages and Link loops, blob bodies that do not
+//! match their digest, the referrers API, token reply shapes, and TLS verification.
 
 mod net_common;
 
 use futures::StreamExt;
 use net_common::Conn;
 use rex_core::digest::Digest;
+use rex_core::reference::Reference;
 use rex_core::ErrorKind;
-use rex_tests::faults::{FaultServer, FAULT_TOKEN};
+use rex_tests::faults::{FaultServer, ACCESS_ONLY_TOKEN, FAULT_TOKEN, NO_EXPIRY_TOKEN, PAGED_TAGS};
+use rex_tests::TestRegistry;
 use std::time::{Duration, Instant};
 
 fn digest(s: &str) -> Digest {
@@ -313,4 +316,196 @@ async fn requests_carry_the_rex_user_agent() {
         ua.as_deref(),
         Some(concat!("rex/", env!("CARGO_PKG_VERSION")))
     );
+}
+
+#[tokio::test]
+async fn tag_pages_follow_relative_then_absolute_links_with_the_page_size() {
+    let f = FaultServer::start();
+    let rex = Conn::new(f.url()).network(|n| n.page_size = 2).connect();
+    let tags = rex.list_tags("fault-pages").await.expect("all pages");
+    assert_eq!(tags, PAGED_TAGS, "every tag once, in order");
+    let reqs = f.requests("fault-pages");
+    assert_eq!(
+        reqs.len(),
+        3,
+        "{:?}",
+        reqs.iter().map(|r| &r.target).collect::<Vec<_>>()
+    );
+    // `n` goes out on the first request; the links (relative, then absolute) keep it.
+    assert_eq!(reqs[0].target, "/v2/fault-pages/tags/list?n=2");
+    assert_eq!(reqs[1].target, "/v2/fault-pages/tags/list?n=2&last=p2");
+    assert_eq!(reqs[2].target, "/v2/fault-pages/tags/list?n=2&last=p4");
+}
+
+#[tokio::test]
+async fn a_link_loop_is_a_clear_error_not_an_endless_listing() {
+    let f = FaultServer::start();
+    let rex = Conn::new(f.url()).connect();
+    for (repo, pages) in [("fault-link-self", 1), ("fault-link-cycle", 2)] {
+        let e = rex.list_tags(repo).await.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::General, "{repo}: {e}");
+        assert!(e.message().contains("Link"), "{repo}: {}", e.message());
+        assert!(e.message().contains("already"), "{repo}: {}", e.message());
+        assert_eq!(f.hits(repo), pages, "{repo}: each page fetched once");
+    }
+    // The catalog has the same guard.
+    let e = rex.list_repositories().await.unwrap_err();
+    assert!(e.message().contains("already fetched"), "{}", e.message());
+}
+
+#[tokio::test]
+async fn null_tags_are_an_empty_list() {
+    let f = FaultServer::start();
+    let rex = Conn::new(f.url()).connect();
+    assert!(rex.list_tags("fault-tags-null").await.unwrap().is_empty());
+    assert_eq!(f.hits("fault-tags-null"), 1);
+}
+
+#[tokio::test]
+async fn blob_bodies_that_do_not_match_the_digest_are_refused() {
+    let f = FaultServer::start();
+    let rex = Conn::new(f.url()).connect();
+    // Capped path: the config of an inspect (the header even claims the right digest).
+    let reference = Reference::parse(&format!("{}/fault-blob-body:latest", f.host_port())).unwrap();
+    let e = rex.inspect(&reference, None).await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::General, "{e}");
+    assert!(e.message().contains("digest mismatch"), "{}", e.message());
+    assert!(e.message().contains(&f.config_digest()), "{}", e.message());
+    let e = rex
+        .client()
+        .get_blob("fault-blob-body", &digest(&f.config_digest()))
+        .await
+        .unwrap_err();
+    assert!(e.message().contains("digest mismatch"), "{}", e.message());
+
+    // Streamed path (no header at all): every byte arrives, then the mismatch.
+    let mut s = rex
+        .client()
+        .get_blob_stream("fault-blob-body", &digest(&f.layer_digest()))
+        .await
+        .expect("headers arrive");
+    let mut last_err = None;
+    while let Some(item) = s.next().await {
+        if let Err(e) = item {
+            last_err = Some(e);
+        }
+    }
+    let e = last_err.expect("a mismatched stream must end in an error");
+    assert_eq!(e.kind(), ErrorKind::General);
+    assert!(e.message().contains("digest mismatch"), "{}", e.message());
+}
+
+#[tokio::test]
+async fn referrers_api_answer_is_used_without_the_tag_fallback() {
+    let f = FaultServer::start();
+    let rex = Conn::new(f.url()).connect();
+    let subject = digest(f.manifest_digest());
+    let got = rex
+        .referrers("fault-referrers", &subject)
+        .await
+        .expect("referrers");
+    let got: Vec<(String, Option<String>)> = got
+        .into_iter()
+        .map(|d| (d.digest.to_string(), d.artifact_type))
+        .collect();
+    let want: Vec<(String, Option<String>)> = f
+        .referrers()
+        .iter()
+        .map(|(d, t)| (d.clone(), Some(t.clone())))
+        .collect();
+    assert_eq!(got, want);
+    let targets: Vec<String> = f
+        .requests("fault-referrers")
+        .into_iter()
+        .map(|r| r.target)
+        .collect();
+    assert_eq!(
+        targets,
+        [format!("/v2/fault-referrers/referrers/{subject}")],
+        "the sha256-<hex> fallback tag must not be asked for"
+    );
+}
+
+fn token_fetches(f: &FaultServer, path: &str) -> usize {
+    f.other_requests()
+        .iter()
+        .filter(|r| r.target.split('?').next() == Some(path))
+        .count()
+}
+
+#[tokio::test]
+async fn token_reply_with_only_access_token() {
+    let f = FaultServer::start();
+    let rex = Conn::new(f.url()).connect();
+    let m = rex
+        .client()
+        .get_manifest("fault-realm-access", "latest")
+        .await
+        .expect("access_token accepted");
+    assert_eq!(m.digest, digest(f.manifest_digest()));
+    let last = f.requests("fault-realm-access").pop().unwrap();
+    assert_eq!(
+        last.header("authorization"),
+        Some(format!("Bearer {ACCESS_ONLY_TOKEN}").as_str())
+    );
+    assert_eq!(token_fetches(&f, "/token-access"), 1);
+}
+
+#[tokio::test]
+async fn token_without_expires_in_lives_the_default_ttl() {
+    let f = FaultServer::start();
+    let rex = Conn::new(f.url()).connect();
+    // Control: a token that says `expires_in: 1` is fetched again after it expires...
+    for _ in 0..2 {
+        rex.client()
+            .get_manifest("fault-realm-short", "latest")
+            .await
+            .expect("short token");
+        tokio::time::sleep(Duration::from_millis(1200)).await;
+    }
+    assert_eq!(token_fetches(&f, "/token-short"), 2);
+    // ...one without `expires_in` is not (default 60 s): one fetch for the whole run.
+    for _ in 0..3 {
+        rex.client()
+            .get_manifest("fault-realm-noexp", "latest")
+            .await
+            .expect("token without expires_in");
+    }
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+    rex.client()
+        .get_manifest("fault-realm-noexp", "latest")
+        .await
+        .unwrap();
+    assert_eq!(token_fetches(&f, "/token-noexp"), 1);
+    let reqs = f.requests("fault-realm-noexp");
+    let bearer = format!("Bearer {NO_EXPIRY_TOKEN}");
+    assert_eq!(
+        reqs.iter()
+            .filter(|r| r.header("authorization") == Some(bearer.as_str()))
+            .count(),
+        4,
+        "every GET after the challenge carries the cached token"
+    );
+}
+
+#[tokio::test]
+async fn global_no_verify_tls_reaches_the_tls_registry_without_its_ca() {
+    let reg = TestRegistry::shared("tls");
+    // Verification on, CA not trusted: a TLS error of kind Network (exit code 3).
+    let strict = Conn::new(reg.url()).connect();
+    let e = strict.list_tags("rex/oci-image").await.unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Network, "{e}");
+    assert!(e.message().contains("TLS"), "{}", e.message());
+    assert!(
+        e.hint().unwrap_or("").contains("verify-tls"),
+        "{:?}",
+        e.hint()
+    );
+    // Global `verify_tls = false` (not the per-registry skip): the same calls work.
+    let lax = Conn::new(reg.url())
+        .network(|n| n.verify_tls = false)
+        .connect();
+    assert!(lax.ping().await.is_ok());
+    let tags = lax.list_tags("rex/oci-image").await.expect("tags over TLS");
+    assert!(!tags.is_empty());
 }

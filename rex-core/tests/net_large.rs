@@ -1,15 +1,17 @@
 //! Scale: catalog pagination through the registry's relative `Link` headers over
 //! 1,100+ repositories, 1,200 unsorted tags in one response, and bulk tag details that
-//! fetch each config once per distinct digest.
+//! fetch each config once per distinct digest, with bounded requests in flight.
 
 mod net_common;
 
 use net_common::Conn;
 use rex_core::digest::Digest;
+use rex_tests::faults::FaultServer;
 use rex_tests::TestRegistry;
 use std::collections::BTreeSet;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
+use std::time::Duration;
 
 #[tokio::test]
 async fn catalog_follows_relative_links_page_by_page() {
@@ -95,4 +97,34 @@ async fn tag_details_fetch_each_config_once_per_digest() {
         200,
         "one config GET per distinct digest"
     );
+}
+
+/// Tag details for many tags against a server that holds each request: never more than
+/// `max_concurrency` in flight, yet truly concurrent (else the bound proves nothing).
+#[tokio::test]
+async fn tag_details_keep_requests_in_flight_within_the_limit() {
+    let f = FaultServer::start();
+    f.set_in_flight_delay(Duration::from_millis(150));
+    let tags: Vec<String> = (0..40).map(|i| format!("c{i:02}")).collect();
+    for limit in [None, Some(4)] {
+        f.reset();
+        let rex = Conn::new(f.url())
+            .network(|n| {
+                if let Some(l) = limit {
+                    n.max_concurrency = l;
+                }
+            })
+            .connect();
+        let limit = limit.unwrap_or(16);
+        let details = rex
+            .tag_details("fault-inflight", &tags, |_, _| {})
+            .await
+            .expect("details");
+        assert_eq!(details.len(), tags.len());
+        let max = f.max_in_flight();
+        assert!(max <= limit, "{max} requests in flight, limit {limit}");
+        assert!(max > limit / 2, "only {max} in flight with limit {limit}");
+        // 40 manifests plus one config for the single digest.
+        assert_eq!(f.hits("fault-inflight"), 41);
+    }
 }

@@ -17,13 +17,24 @@
 //! | `fault-oversize` | `200` manifest of 8 MiB with `Content-Length` |
 //! | `fault-oversize-chunked` | the same 8 MiB with no length (body ends at close) |
 //! | `fault-slow` | success after a delay (5 s, see [`FaultServer::set_slow_delay`]) |
+//! | `fault-pages` | tags/list pages [`PAGED_TAGS`] by `n`/`last` (none: all); the 1st page links on with a *relative* `Link`, the 2nd with an *absolute* one, the last has none |
+//! | `fault-link-self` | tags/list whose `Link` points at the request itself |
+//! | `fault-link-cycle` | tags/list: page 1 links to page 2, which links back to page 1 |
+//! | `fault-tags-null` | tags/list answers `"tags": null` |
+//! | `fault-blob-body` | blobs are served swapped (the config's body for the layer and vice versa): the config with a `Docker-Content-Digest` of the digest asked for, the layer with none |
+//! | `fault-referrers` | `referrers/<digest>` answers `200` with an OCI index of [`FaultServer::referrers`] |
+//! | `fault-realm-access` | like `fault-realm`, but the realm (`/token-access`) answers only `access_token` ([`ACCESS_ONLY_TOKEN`]) |
+//! | `fault-realm-noexp` | like `fault-realm`, but the realm (`/token-noexp`) answers only `token` ([`NO_EXPIRY_TOKEN`]), no `expires_in` |
+//! | `fault-realm-short` | like `fault-realm`, but the realm (`/token-short`) answers [`SHORT_TOKEN`] with `expires_in: 1` |
+//! | `fault-inflight` | success after a delay (100 ms, see [`FaultServer::set_in_flight_delay`]); [`FaultServer::max_in_flight`] reports the most requests held at once |
 //!
+//! `GET /v2/_catalog` lists [`SCENARIOS`] with a `Link` to itself (a pagination loop).
 //! `GET /v2/` answers `200`. Unknown repositories answer `404 NAME_UNKNOWN`.
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::json;
 
@@ -32,6 +43,18 @@ use crate::oci;
 
 /// The token the other host's realm hands out for `fault-realm`.
 pub const FAULT_TOKEN: &str = "fault-realm-token";
+
+/// The token `/token-access` hands out (as `access_token` only) for `fault-realm-access`.
+pub const ACCESS_ONLY_TOKEN: &str = "fault-access-only-token";
+
+/// The token `/token-noexp` hands out (no `expires_in`) for `fault-realm-noexp`.
+pub const NO_EXPIRY_TOKEN: &str = "fault-no-expiry-token";
+
+/// The token `/token-short` hands out (`expires_in: 1`) for `fault-realm-short`.
+pub const SHORT_TOKEN: &str = "fault-short-token";
+
+/// The tags `fault-pages` serves, in order.
+pub const PAGED_TAGS: &[&str] = &["p1", "p2", "p3", "p4", "p5"];
 
 /// All scenario repository names.
 pub const SCENARIOS: &[&str] = &[
@@ -45,6 +68,24 @@ pub const SCENARIOS: &[&str] = &[
     "fault-oversize",
     "fault-oversize-chunked",
     "fault-slow",
+    "fault-pages",
+    "fault-link-self",
+    "fault-link-cycle",
+    "fault-tags-null",
+    "fault-blob-body",
+    "fault-referrers",
+    "fault-realm-access",
+    "fault-realm-noexp",
+    "fault-realm-short",
+    "fault-inflight",
+];
+
+/// `(scenario, realm path on the other host, token it hands out)` for the realm variants.
+const REALMS: &[(&str, &str, &str)] = &[
+    ("fault-realm", "/token", FAULT_TOKEN),
+    ("fault-realm-access", "/token-access", ACCESS_ONLY_TOKEN),
+    ("fault-realm-noexp", "/token-noexp", NO_EXPIRY_TOKEN),
+    ("fault-realm-short", "/token-short", SHORT_TOKEN),
 ];
 
 /// Size of the oversize manifests.
@@ -74,6 +115,8 @@ struct Content {
     config: Vec<u8>,
     layer: Vec<u8>,
     oversize: Vec<u8>,
+    /// `(digest, artifactType)` of the descriptors `fault-referrers` lists.
+    referrers: Vec<(String, String)>,
 }
 
 struct State {
@@ -83,6 +126,9 @@ struct State {
     other_requests: Mutex<Vec<RecordedRequest>>,
     retry_after_secs: AtomicU64,
     slow_ms: AtomicU64,
+    in_flight_ms: AtomicU64,
+    /// When each `fault-inflight` request arrived and when its delayed reply is due.
+    in_flight: Mutex<Vec<(Instant, Instant)>>,
 }
 
 impl State {
@@ -136,6 +182,13 @@ impl FaultServer {
         let pad = OVERSIZE_BYTES.saturating_sub(oversize.len());
         let insert_at = oversize.len() - 3; // before `"}}`
         oversize.splice(insert_at..insert_at, std::iter::repeat_n(b'x', pad));
+        let referrers = [
+            "application/vnd.example.signature",
+            "application/vnd.example.sbom",
+        ]
+        .iter()
+        .map(|t| (oci::sha256_digest(t.as_bytes()), t.to_string()))
+        .collect();
         let state = Arc::new(State {
             content: Content {
                 manifest_digest: oci::sha256_digest(&manifest),
@@ -143,12 +196,15 @@ impl FaultServer {
                 config,
                 layer,
                 oversize,
+                referrers,
             },
             other_url: Mutex::new(String::new()),
             requests: Mutex::new(HashMap::new()),
             other_requests: Mutex::new(Vec::new()),
             retry_after_secs: AtomicU64::new(1),
             slow_ms: AtomicU64::new(5_000),
+            in_flight_ms: AtomicU64::new(100),
+            in_flight: Mutex::new(Vec::new()),
         });
         let st = state.clone();
         let other_handler: Handler = Arc::new(move |req: &Request| handle_other(&st, req));
@@ -220,6 +276,11 @@ impl FaultServer {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .clear();
+        self.state
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clear();
     }
 
     pub fn set_retry_after(&self, secs: u64) {
@@ -230,6 +291,47 @@ impl FaultServer {
         self.state
             .slow_ms
             .store(delay.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    /// How long `fault-inflight` holds each request.
+    pub fn set_in_flight_delay(&self, delay: Duration) {
+        self.state
+            .in_flight_ms
+            .store(delay.as_millis() as u64, Ordering::SeqCst);
+    }
+
+    /// The most `fault-inflight` requests held at the same moment. A request counts from
+    /// its arrival until its delayed reply is due; a client cannot send the next one on
+    /// a freed slot before that reply, so this never over-counts.
+    pub fn max_in_flight(&self) -> usize {
+        let spans = self
+            .state
+            .in_flight
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        // Sweep: +1 at each arrival, -1 at each end; ends sort before arrivals at a tie.
+        let mut events: Vec<(Instant, i32)> = spans
+            .iter()
+            .flat_map(|&(start, end)| [(start, 1), (end, -1)])
+            .collect();
+        events.sort();
+        let (mut now, mut max) = (0i32, 0i32);
+        for (_, step) in events {
+            now += step;
+            max = max.max(now);
+        }
+        max as usize
+    }
+
+    /// `(digest, artifactType)` of the referrers `fault-referrers` lists.
+    pub fn referrers(&self) -> &[(String, String)] {
+        &self.state.content.referrers
+    }
+
+    /// Digest of the config blob referenced by the manifest.
+    pub fn config_digest(&self) -> String {
+        oci::sha256_digest(&self.state.content.config)
     }
 
     /// Digest of the manifest served on success.
@@ -301,11 +403,53 @@ fn success(state: &State, scenario: &str, sub: &str) -> Response {
     error(404, "NOT_FOUND", "unknown path")
 }
 
+/// One page of [`PAGED_TAGS`] after `last`, `n` long; alternately a relative and an
+/// absolute `Link` to the next page (registries send both forms).
+fn paged_tags(req: &Request) -> Response {
+    let n = req
+        .query_all("n")
+        .pop()
+        .and_then(|n| n.parse::<usize>().ok())
+        .unwrap_or(PAGED_TAGS.len())
+        .max(1);
+    let start = match req.query_all("last").pop() {
+        Some(last) => PAGED_TAGS
+            .iter()
+            .position(|t| *t == last)
+            .map_or(PAGED_TAGS.len(), |i| i + 1),
+        None => 0,
+    };
+    let end = (start + n).min(PAGED_TAGS.len());
+    let page = &PAGED_TAGS[start..end];
+    let mut resp = Response::json(200, &json!({"name": "fault-pages", "tags": page}));
+    if end < PAGED_TAGS.len() {
+        let path = format!(
+            "/v2/fault-pages/tags/list?n={n}&last={}",
+            PAGED_TAGS[end - 1]
+        );
+        let target = if (start / n).is_multiple_of(2) {
+            path
+        } else {
+            let host = req.header("host").unwrap_or("127.0.0.1");
+            format!("http://{host}{path}")
+        };
+        resp = resp.header("Link", format!("<{target}>; rel=\"next\""));
+    }
+    resp
+}
+
 fn handle_main(state: &State, req: &Request) -> Reply {
     if req.path == "/v2/" || req.path == "/v2" {
         return Reply::Full(
             Response::json(200, &json!({}))
                 .header("Docker-Distribution-API-Version", "registry/2.0"),
+        );
+    }
+    if req.path == "/v2/_catalog" {
+        // A broken paginator: every page links to itself.
+        return Reply::Full(
+            Response::json(200, &json!({"repositories": SCENARIOS}))
+                .header("Link", format!("<{}>; rel=\"next\"", req.target)),
         );
     }
     let Some((scenario, sub)) = split(&req.path) else {
@@ -355,8 +499,13 @@ fn handle_main(state: &State, req: &Request) -> Reply {
             }
             Reply::Full(success(state, scenario, sub))
         }
-        "fault-realm" => {
-            if req.header("authorization") == Some(&format!("Bearer {FAULT_TOKEN}")) {
+        "fault-realm" | "fault-realm-access" | "fault-realm-noexp" | "fault-realm-short" => {
+            let (_, path, token) = REALMS
+                .iter()
+                .find(|(name, _, _)| *name == scenario)
+                .copied()
+                .unwrap_or(REALMS[0]);
+            if req.header("authorization") == Some(&format!("Bearer {token}")) {
                 return Reply::Full(success(state, scenario, sub));
             }
             let other = state
@@ -367,9 +516,77 @@ fn handle_main(state: &State, req: &Request) -> Reply {
             Reply::Full(error(401, "UNAUTHORIZED", "authentication required").header(
                 "WWW-Authenticate",
                 format!(
-                    "Bearer realm=\"{other}/token\",service=\"fault\",scope=\"repository:fault-realm:pull\""
+                    "Bearer realm=\"{other}{path}\",service=\"fault\",scope=\"repository:{scenario}:pull\""
                 ),
             ))
+        }
+        "fault-pages" if sub.starts_with("tags/list") => Reply::Full(paged_tags(req)),
+        "fault-link-self" if sub.starts_with("tags/list") => Reply::Full(
+            Response::json(200, &json!({"name": scenario, "tags": ["s1"]}))
+                .header("Link", format!("<{}>; rel=\"next\"", req.target)),
+        ),
+        "fault-link-cycle" if sub.starts_with("tags/list") => {
+            let n = req.query_all("n").pop().unwrap_or_else(|| "100".into());
+            let first = format!("/v2/{scenario}/tags/list?n={n}");
+            let (tags, next) = if req.query_all("last").is_empty() {
+                (json!(["c1"]), format!("{first}&last=c1"))
+            } else {
+                (json!(["c2"]), first)
+            };
+            Reply::Full(
+                Response::json(200, &json!({"name": scenario, "tags": tags}))
+                    .header("Link", format!("<{next}>; rel=\"next\""))
+                    .header("Docker-Distribution-API-Version", "registry/2.0"),
+            )
+        }
+        "fault-tags-null" if sub.starts_with("tags/list") => Reply::Full(Response::json(
+            200,
+            &json!({"name": scenario, "tags": null}),
+        )),
+        "fault-blob-body" if sub.starts_with("blobs/") => {
+            let c = &state.content;
+            let digest = sub.trim_start_matches("blobs/");
+            let resp = if digest == oci::sha256_digest(&c.config) {
+                Response::new(200)
+                    .header("Docker-Content-Digest", digest.to_string())
+                    .body(c.layer.clone())
+            } else if digest == oci::sha256_digest(&c.layer) {
+                Response::new(200).body(c.config.clone())
+            } else {
+                return Reply::Full(error(404, "BLOB_UNKNOWN", "blob unknown to registry"));
+            };
+            Reply::Full(resp.header("Content-Type", "application/octet-stream"))
+        }
+        "fault-referrers" if sub.starts_with("referrers/") => {
+            let manifests: Vec<_> = state
+                .content
+                .referrers
+                .iter()
+                .map(|(digest, artifact_type)| {
+                    json!({"mediaType": oci::OCI_MANIFEST, "digest": digest, "size": 321,
+                           "artifactType": artifact_type})
+                })
+                .collect();
+            Reply::Full(
+                Response::new(200)
+                    .header("Content-Type", oci::OCI_INDEX)
+                    .body(
+                        serde_json::to_vec(&json!({
+                            "schemaVersion": 2, "mediaType": oci::OCI_INDEX, "manifests": manifests,
+                        }))
+                        .unwrap_or_default(),
+                    ),
+            )
+        }
+        "fault-inflight" => {
+            let delay = Duration::from_millis(state.in_flight_ms.load(Ordering::SeqCst));
+            let now = Instant::now();
+            state
+                .in_flight
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .push((now, now + delay));
+            Reply::Delayed(delay, success(state, scenario, sub))
         }
         "fault-malformed" => {
             let content_type = if sub.starts_with("manifests/") {
@@ -409,11 +626,17 @@ fn handle_other(state: &State, req: &Request) -> Reply {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .push(recorded(req));
-    if req.path == "/token" {
-        return Reply::Full(Response::json(
-            200,
-            &json!({"token": FAULT_TOKEN, "access_token": FAULT_TOKEN, "expires_in": 300}),
-        ));
+    let reply = match req.path.as_str() {
+        "/token" => {
+            Some(json!({"token": FAULT_TOKEN, "access_token": FAULT_TOKEN, "expires_in": 300}))
+        }
+        "/token-access" => Some(json!({"access_token": ACCESS_ONLY_TOKEN, "expires_in": 300})),
+        "/token-noexp" => Some(json!({"token": NO_EXPIRY_TOKEN})),
+        "/token-short" => Some(json!({"token": SHORT_TOKEN, "expires_in": 1})),
+        _ => None,
+    };
+    if let Some(body) = reply {
+        return Reply::Full(Response::json(200, &body));
     }
     if let Some(digest) = req.path.strip_prefix("/storage/") {
         let c = &state.content;

@@ -5,7 +5,10 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use rex_tests::faults::{FaultServer, FAULT_TOKEN, OVERSIZE_BYTES};
+use rex_tests::faults::{
+    FaultServer, ACCESS_ONLY_TOKEN, FAULT_TOKEN, NO_EXPIRY_TOKEN, OVERSIZE_BYTES, PAGED_TAGS,
+    SCENARIOS, SHORT_TOKEN,
+};
 use rex_tests::fixtures::{push_image, ImageSpec};
 use rex_tests::oci::{self, accept_all};
 use rex_tests::push::{PushAuth, Pusher};
@@ -823,6 +826,208 @@ async fn fault_slow_exceeds_a_timeout() {
         .await
         .expect("get");
     assert_eq!(unknown.status(), 404);
+}
+
+/// `(status, Link header, JSON body)` of a GET on the fault server.
+async fn get_json(url: &str) -> (u16, Option<String>, Value) {
+    let resp = client().get(url).send().await.expect("get");
+    let status = resp.status().as_u16();
+    let link = resp
+        .headers()
+        .get("link")
+        .map(|v| v.to_str().expect("ascii").to_string());
+    (status, link, resp.json().await.expect("json"))
+}
+
+#[tokio::test]
+async fn fault_pages_link_relative_then_absolute() {
+    let f = FaultServer::start();
+    let base = format!("{}/v2/fault-pages/tags/list", f.url());
+    let (_, link, body) = get_json(&format!("{base}?n=2")).await;
+    assert_eq!(body["tags"], serde_json::json!(["p1", "p2"]));
+    assert_eq!(
+        link.as_deref(),
+        Some("</v2/fault-pages/tags/list?n=2&last=p2>; rel=\"next\"")
+    );
+    let (_, link, body) = get_json(&format!("{base}?n=2&last=p2")).await;
+    assert_eq!(body["tags"], serde_json::json!(["p3", "p4"]));
+    assert_eq!(
+        link,
+        Some(format!(
+            "<{}/v2/fault-pages/tags/list?n=2&last=p4>; rel=\"next\"",
+            f.url()
+        ))
+    );
+    let (_, link, body) = get_json(&format!("{base}?n=2&last=p4")).await;
+    assert_eq!(body["tags"], serde_json::json!(["p5"]));
+    assert_eq!(link, None);
+    // Without `n`, everything in one page.
+    let (_, link, body) = get_json(&base).await;
+    assert_eq!(
+        body["tags"].as_array().map(Vec::len),
+        Some(PAGED_TAGS.len())
+    );
+    assert_eq!(link, None);
+}
+
+#[tokio::test]
+async fn fault_link_loops_and_null_tags() {
+    let f = FaultServer::start();
+    let (_, link, _) = get_json(&format!("{}/v2/fault-link-self/tags/list?n=7", f.url())).await;
+    assert_eq!(
+        link.as_deref(),
+        Some("</v2/fault-link-self/tags/list?n=7>; rel=\"next\"")
+    );
+    let first = format!("{}/v2/fault-link-cycle/tags/list?n=3", f.url());
+    let (_, link, body) = get_json(&first).await;
+    assert_eq!(body["tags"], serde_json::json!(["c1"]));
+    assert_eq!(
+        link.as_deref(),
+        Some("</v2/fault-link-cycle/tags/list?n=3&last=c1>; rel=\"next\"")
+    );
+    let (_, link, body) = get_json(&format!("{first}&last=c1")).await;
+    assert_eq!(body["tags"], serde_json::json!(["c2"]));
+    assert_eq!(
+        link.as_deref(),
+        Some("</v2/fault-link-cycle/tags/list?n=3>; rel=\"next\"")
+    );
+    let (status, _, body) = get_json(&format!("{}/v2/fault-tags-null/tags/list", f.url())).await;
+    assert_eq!(status, 200);
+    assert!(body["tags"].is_null(), "{body}");
+    let (_, link, body) = get_json(&format!("{}/v2/_catalog?n=5", f.url())).await;
+    assert_eq!(
+        body["repositories"].as_array().map(Vec::len),
+        Some(SCENARIOS.len())
+    );
+    assert_eq!(link.as_deref(), Some("</v2/_catalog?n=5>; rel=\"next\""));
+}
+
+#[tokio::test]
+async fn fault_blob_body_is_not_the_blob_asked_for() {
+    let f = FaultServer::start();
+    for (digest, header) in [(f.config_digest(), true), (f.layer_digest(), false)] {
+        let resp = client()
+            .get(format!("{}/v2/fault-blob-body/blobs/{digest}", f.url()))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(resp.status(), 200);
+        let got = resp
+            .headers()
+            .get("docker-content-digest")
+            .map(|v| v.to_str().expect("ascii").to_string());
+        assert_eq!(got, header.then(|| digest.clone()));
+        let body = resp.bytes().await.expect("body");
+        assert_ne!(oci::sha256_digest(&body), digest);
+    }
+    // The manifest itself is sound.
+    let resp = client()
+        .get(format!("{}/v2/fault-blob-body/manifests/latest", f.url()))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(
+        oci::sha256_digest(&resp.bytes().await.expect("body")),
+        f.manifest_digest()
+    );
+}
+
+#[tokio::test]
+async fn fault_referrers_api_answers_an_index() {
+    let f = FaultServer::start();
+    let resp = client()
+        .get(format!(
+            "{}/v2/fault-referrers/referrers/{}",
+            f.url(),
+            f.manifest_digest()
+        ))
+        .send()
+        .await
+        .expect("get");
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["content-type"], oci::OCI_INDEX);
+    let body: Value = resp.json().await.expect("json");
+    let listed: Vec<(String, String)> = body["manifests"]
+        .as_array()
+        .expect("manifests")
+        .iter()
+        .map(|d| {
+            (
+                d["digest"].as_str().unwrap_or_default().to_string(),
+                d["artifactType"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(listed, f.referrers());
+    assert_eq!(listed.len(), 2);
+}
+
+#[tokio::test]
+async fn fault_realm_variants_reply_shapes() {
+    let f = FaultServer::start();
+    for (repo, token, has_token, has_access, expires) in [
+        (
+            "fault-realm-access",
+            ACCESS_ONLY_TOKEN,
+            false,
+            true,
+            Some(300),
+        ),
+        ("fault-realm-noexp", NO_EXPIRY_TOKEN, true, false, None),
+        ("fault-realm-short", SHORT_TOKEN, true, false, Some(1)),
+    ] {
+        let url = format!("{}/v2/{repo}/manifests/latest", f.url());
+        let first = client().get(&url).send().await.expect("get");
+        assert_eq!(first.status(), 401, "{repo}");
+        let (realm, service, scope) = bearer(&first);
+        assert!(realm.starts_with(&f.other_url()), "{repo}: {realm}");
+        assert_eq!(scope, format!("repository:{repo}:pull"));
+        let body: Value = token_for(&realm, &service, &[&scope], None)
+            .await
+            .json()
+            .await
+            .expect("json");
+        assert_eq!(body.get("token").is_some(), has_token, "{repo}: {body}");
+        assert_eq!(
+            body.get("access_token").is_some(),
+            has_access,
+            "{repo}: {body}"
+        );
+        assert_eq!(body["expires_in"].as_i64(), expires, "{repo}: {body}");
+        let ok = client()
+            .get(&url)
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(ok.status(), 200, "{repo}");
+        // Another scenario's token is not accepted.
+        let wrong = client()
+            .get(&url)
+            .bearer_auth(FAULT_TOKEN)
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(wrong.status(), 401, "{repo}");
+    }
+}
+
+#[tokio::test]
+async fn fault_in_flight_counts_overlapping_requests() {
+    let f = FaultServer::start();
+    f.set_in_flight_delay(Duration::from_millis(200));
+    let url = format!("{}/v2/fault-inflight/manifests/latest", f.url());
+    let c = client();
+    let all = futures::future::join_all((0..3).map(|_| c.get(&url).send())).await;
+    for r in all {
+        assert_eq!(r.expect("get").status(), 200);
+    }
+    assert_eq!(f.max_in_flight(), 3);
+    f.reset();
+    for _ in 0..2 {
+        c.get(&url).send().await.expect("get");
+    }
+    assert_eq!(f.max_in_flight(), 1, "one after the other never overlaps");
 }
 
 #[test]
