@@ -1,5 +1,7 @@
 //! The disk tier: one JSON file per entry, written atomically (temp file in the same
-//! directory, fsync, rename) under a per-directory lock; read without locks.
+//! directory, fsync, rename) under a shared per-directory lock; read without locks. The
+//! lock only keeps a cleanup from removing a directory under a writer: the rename already
+//! makes concurrent writers safe, so writers share it and never wait for each other.
 
 use super::entry::{self, Entry};
 use super::key::{CacheKey, CacheKind};
@@ -50,13 +52,30 @@ impl DirLock {
             .then_some(DirLock { _file: file }))
     }
 
+    /// Wait up to `timeout` for `dir`'s lock, shared with other writers (entry writers:
+    /// only [`remove_dir_if_empty`] takes it exclusively).
+    pub fn acquire_shared(dir: &Path, timeout: Duration) -> io::Result<DirLock> {
+        // fs4's, not std's inherent `File::try_lock_shared` (another signature).
+        Self::wait_for(&dir.join(LOCK_FILE), timeout, |f| {
+            fs4::fs_std::FileExt::try_lock_shared(f)
+        })
+    }
+
     /// Wait up to `timeout` for the lock file at `path`.
     pub fn acquire_file(path: &Path, timeout: Duration) -> io::Result<DirLock> {
+        Self::wait_for(path, timeout, |f| f.try_lock_exclusive())
+    }
+
+    fn wait_for(
+        path: &Path,
+        timeout: Duration,
+        try_lock: impl Fn(&File) -> io::Result<bool>,
+    ) -> io::Result<DirLock> {
         let file = open_lock_file(path)?;
         let deadline = Instant::now() + timeout;
         let mut pause = Duration::from_millis(1);
         loop {
-            if file.try_lock_exclusive()? {
+            if try_lock(&file)? {
                 return Ok(DirLock { _file: file });
             }
             if Instant::now() >= deadline {
@@ -179,13 +198,13 @@ impl Disk {
         }
     }
 
-    /// Write `key`'s entry (creating directories, taking the directory lock).
+    /// Write `key`'s entry (creating directories, sharing the directory lock).
     pub fn write(&self, key: &CacheKey, entry: &Entry, mtime: SystemTime) -> io::Result<u64> {
         let path = self.path(key);
         let dir = path.parent().unwrap_or(&self.root);
         fs::create_dir_all(dir)?;
         let bytes = entry::encode(key, entry).map_err(io::Error::other)?;
-        let _lock = DirLock::acquire(dir, LOCK_TIMEOUT)?;
+        let _lock = DirLock::acquire_shared(dir, LOCK_TIMEOUT)?;
         write_atomic(&path, &bytes, Some(mtime), self.fsync)?;
         Ok(bytes.len() as u64)
     }
