@@ -44,9 +44,10 @@ impl LoginArgs {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StoredIn {
-    /// The OS keyring (Secret Service, Keychain, Credential Manager).
+    /// The OS keyring: on Linux the kernel keyring (keyutils, in memory until reboot).
     Keyring,
-    /// rex's own file, readable by the user only (0600), when there is no keyring.
+    /// rex's own file, readable by the user only (0600), when the keyring is unavailable
+    /// or disabled (`REX_NO_KEYRING`).
     File,
 }
 
@@ -129,6 +130,20 @@ pub fn run(
     })
 }
 
+/// Say which keyring holds the secret and, for keyutils, that it does not survive a
+/// reboot (the store `login` used is the default `OsKeyring`).
+fn keyring_message() -> String {
+    use rex_core::credentials::{KeyringBackend as _, OsKeyring};
+    let ring = OsKeyring::default();
+    let mut m = format!("Credentials stored in {}", ring.describe());
+    if ring.until_reboot() {
+        m.push_str(
+            "; it keeps them in memory only, so run 'rex registry login' again after a reboot",
+        );
+    }
+    m
+}
+
 impl LoginReport {
     pub fn blocks(&self) -> Vec<Block> {
         let mut blocks = Vec::new();
@@ -146,14 +161,15 @@ impl LoginReport {
         }
         blocks.push(Block::Success {
             message: match (&self.stored_in, &self.credentials_file) {
-                (StoredIn::Keyring, _) => "Credentials stored securely in the OS keyring".into(),
+                (StoredIn::Keyring, _) => keyring_message(),
                 (StoredIn::File, Some(f)) => {
                     format!(
-                        "Credentials stored in {f} (readable only by you; no OS keyring available)"
+                        "Credentials stored in {f} (readable only by you; the OS keyring is unavailable or disabled)"
                     )
                 }
                 (StoredIn::File, None) => {
-                    "Credentials stored in rex's private file (no OS keyring available)".into()
+                    "Credentials stored in rex's private file (the OS keyring is unavailable or disabled)"
+                        .into()
                 }
             },
         });
@@ -335,5 +351,25 @@ mod tests {
         };
         assert_eq!(value["stored_in"], "file");
         assert_eq!(value["username"], "me");
+    }
+
+    #[test]
+    fn keyring_message_names_the_real_backend() {
+        let r = LoginReport {
+            name: None,
+            registry: "localhost:5000".into(),
+            username: "me".into(),
+            stored_in: StoredIn::Keyring,
+            credentials_file: None,
+            verified: true,
+        };
+        let Block::Success { message } = &r.blocks()[1] else {
+            panic!("{:?}", r.blocks())
+        };
+        assert!(!message.contains("Secret Service"), "{message}");
+        if cfg!(target_os = "linux") {
+            assert!(message.contains("kernel keyring (keyutils)"), "{message}");
+            assert!(message.contains("after a reboot"), "{message}");
+        }
     }
 }
