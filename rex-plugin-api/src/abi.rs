@@ -50,12 +50,16 @@ pub const ROOT_MODULE_SYMBOL: &str = "_1as_0lib_1header_0root_bmodule_bloader";
 
 /// The root module every external plugin exports (via [`crate::export_plugin!`]).
 ///
-/// A prefix type: new entry points are appended after `invoke` in later minor versions
-/// and read through `Option`-returning accessors, so older plugins keep loading.
+/// A prefix type: new entry points are appended after `invoke` in later minor versions.
+/// `invoke` stays the last prefix field, so `describe` and `invoke` are always present
+/// (plain accessors); fields appended after it get `Option`-returning accessors
+/// (`missing_field(option)`), which yield `None` for a plugin built before they existed
+/// instead of panicking in the host. The policy only shapes the host's accessors, not
+/// the layout abi_stable checks, so plugins built against 1.0 keep loading.
 #[repr(C)]
 #[derive(StableAbi)]
 #[sabi(kind(Prefix(prefix_ref = PluginModuleRef)))]
-#[sabi(missing_field(panic))]
+#[sabi(missing_field(option))]
 pub struct PluginModule {
     /// The plugin's [`PluginManifest`] as JSON; `Err` holds a [`PluginError`] as JSON.
     pub describe: extern "C" fn() -> RResult<RVec<u8>, RVec<u8>>,
