@@ -154,15 +154,34 @@ impl Plugin for ImagePlugin {
                 .filter(|s| !s.is_empty())
             {
                 None => {
+                    commands::reject_options(
+                        &inv,
+                        &["sort", "platform"],
+                        "the repository listing (`rex image`)",
+                        "--sort orders the tags of one repository (`rex image NAME --sort date`); \
+                         --platform picks a platform of one image (`rex image NAME:TAG --platform OS/ARCH`)",
+                    )?;
                     let args = list::ListArgs::parse(&inv, &settings)?;
                     list::run(&settings, &args, host).map(list::ListReport::into_output)
                 }
                 Some(text) => {
                     let reference = Reference::parse(text).map_err(commands::core_err)?;
                     if reference.has_version() {
+                        commands::reject_options(
+                            &inv,
+                            &["sort", "filter", "limit"],
+                            "one image (NAME:TAG or NAME@DIGEST)",
+                            "they shape listings: `rex image NAME --sort date --limit 5` lists tags",
+                        )?;
                         let args = show::ShowArgs::new(reference, &inv)?;
                         show::run(&settings, &args, host).map(show::ShowReport::into_output)
                     } else {
+                        commands::reject_options(
+                            &inv,
+                            &["platform"],
+                            "a tag listing (`rex image NAME`)",
+                            "--platform picks a platform of one image: `rex image NAME:TAG --platform OS/ARCH`",
+                        )?;
                         let args = tags::TagsArgs::new(reference, &inv, &settings)?;
                         tags::run(&settings, &args, host).map(tags::TagsReport::into_output)
                     }

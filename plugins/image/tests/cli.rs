@@ -405,17 +405,51 @@ fn show_image_in_every_format() {
         assert!(v.get(key).is_some(), "{key} missing in {v}");
     }
     assert_eq!(rex(&["image", &reference, "-f", "yaml"]).ok().yaml(), v);
+    // The design's layout line for line, built from what was pushed.
     let pretty = rex(&["image", &reference, "-f", "pretty"]).ok().stdout;
-    for want in [
-        "Image:".to_owned(),
+    let spec = &img.spec;
+    let mut want = vec![
+        format!("Image: {reference}"),
         format!("Digest: {}", img.digest),
-        "Type:   OCI Image Manifest".to_owned(),
-        format!("Layers ({})", img.layers.len()),
-        format!("User:       {}", img.spec.user),
-        format!("Created: {}", img.created()),
-    ] {
-        assert!(pretty.contains(&want), "{want:?} not in\n{pretty}");
+        "Type: OCI Image Manifest".to_owned(),
+    ];
+    let head: Vec<&str> = pretty.lines().take(4).collect();
+    assert_eq!(head[..3], want[..], "{pretty}");
+    assert!(head[3].starts_with("Size: "), "{pretty}");
+    want = vec![
+        "Configuration:".to_owned(),
+        format!("  Entrypoint: {}", spec.entrypoint.join(" ")),
+        format!("  Env: {}", spec.env[0]),
+    ];
+    want.extend(spec.env[1..].iter().map(|e| format!("       {e}")));
+    want.push(format!("  WorkingDir: {}", spec.working_dir));
+    want.push(format!("  User: {}", spec.user));
+    want.push(String::new());
+    want.push(format!("Layers: {}", img.layers.len()));
+    for l in &img.layers {
+        want.push(format!("  {}... (", &l.digest[..19]));
     }
+    let lines: Vec<&str> = pretty.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| *l == "Configuration:")
+        .unwrap_or_else(|| panic!("{pretty}"));
+    for (n, w) in want.iter().enumerate() {
+        let got = lines[at + n];
+        let ok = if w.ends_with('(') {
+            got.starts_with(w.as_str())
+        } else {
+            got == w
+        };
+        assert!(ok, "line {n}: {got:?}, want {w:?}\n{pretty}");
+    }
+    for (k, v) in &spec.labels {
+        assert!(pretty.contains(&format!("\n  {k}: {v}\n")), "{k}\n{pretty}");
+    }
+    assert!(
+        pretty.ends_with(&format!("\n\nCreated: {}\n", img.created())),
+        "{pretty}"
+    );
 }
 
 #[test]
@@ -765,4 +799,122 @@ fn escape_sequences_from_the_registry_never_reach_the_terminal() {
     // JSON keeps the value intact (escaped), for scripts.
     let v = rex(&["image", &reference, "-f", "json"]).ok().json();
     assert_eq!(v["labels"]["evil"], evil);
+}
+
+#[test]
+fn inspect_pretty_shows_descriptor_and_index_annotations() {
+    use rex_tests::oci;
+    let repo = "image-tests/annotated";
+    let img = push(
+        repo,
+        &ImageSpec::new(700).annotation("org.example.image", "image-level"),
+        &[],
+    );
+    let entry = json!({
+        "mediaType": img.media_type, "digest": img.digest, "size": img.manifest.len(),
+        "platform": {"os": "linux", "architecture": "amd64"},
+        "annotations": {"org.example.entry": "entry-level"},
+    });
+    let body = serde_json::to_vec(&json!({
+        "schemaVersion": 2, "mediaType": oci::OCI_INDEX, "manifests": [entry],
+        "annotations": {"org.example.index": "index-level"},
+    }))
+    .unwrap();
+    let pusher = shared().pusher();
+    rex_tests::block_on(pusher.push_manifest(repo, "v1", oci::OCI_INDEX, &body)).unwrap();
+    let pretty = rex(&["image", "inspect", &format!("{repo}:v1"), "-f", "pretty"])
+        .ok()
+        .stdout;
+    for want in [
+        "Index Annotations:\n  org.example.index: index-level\n",
+        "    Annotations:\n      org.example.entry: entry-level\n",
+        "Image Annotations (linux/amd64):\n  org.example.image: image-level\n",
+    ] {
+        assert!(pretty.contains(want), "{want:?} not in\n{pretty}");
+    }
+    // Layer descriptors' annotations (the artifact's layer has a title).
+    let a = &fx().artifact;
+    let pretty = rex(&[
+        "image",
+        "inspect",
+        &format!("{}@{}", a.repo, a.digest),
+        "-f",
+        "pretty",
+    ])
+    .ok()
+    .stdout;
+    let layer = format!("1. {}\n", a.layers[0].digest);
+    let at = pretty.find(&layer).unwrap_or_else(|| panic!("{pretty}"));
+    assert!(
+        pretty[at..]
+            .contains("Annotations:\n      org.opencontainers.image.title: sbom.spdx.json\n"),
+        "{pretty}"
+    );
+}
+
+#[test]
+fn options_that_mean_nothing_for_the_form_are_usage_errors() {
+    let f = fx();
+    let tagged = format!("{}:1.0", f.oci_image.repo);
+    let by_digest = format!("{}@{}", f.oci_image.repo, f.oci_image.digest);
+    for (args, names) in [
+        (vec!["image", tagged.as_str(), "--sort", "date"], "--sort"),
+        (vec!["image", by_digest.as_str(), "--limit", "1"], "--limit"),
+        (
+            vec!["image", tagged.as_str(), "--filter", "x", "--limit", "2"],
+            "--filter, --limit",
+        ),
+        (vec!["image", "--platform", "linux/amd64"], "--platform"),
+        (vec!["image", "--sort", "name"], "--sort"),
+        (
+            vec![
+                "image",
+                f.oci_image.repo.as_str(),
+                "--platform",
+                "linux/amd64",
+            ],
+            "--platform",
+        ),
+    ] {
+        let r = rex(&args).code(2);
+        assert!(
+            r.stderr.contains(&format!("{names} do")) && r.stderr.contains("not apply"),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert!(r.stdout.is_empty(), "{args:?}");
+    }
+    // Each form still takes its own options.
+    rex(&["image", &tagged, "--platform", "linux/amd64", "-f", "json"]).ok();
+    rex(&[
+        "image",
+        &f.oci_image.repo,
+        "--sort",
+        "date",
+        "--limit",
+        "1",
+        "-f",
+        "json",
+    ])
+    .ok();
+    rex(&["image", "--filter", "oci", "--limit", "1", "-f", "json"]).ok();
+}
+
+#[test]
+fn list_on_a_registry_that_refuses_the_catalog_hints_at_what_works() {
+    // Anonymous pull is allowed, the catalog scope is not (Docker Hub style): 401.
+    let reg = TestRegistry::shared("token");
+    let r = rex_at(&reg.url(), &["image", "-f", "json"]).code(4);
+    assert!(r.stdout.is_empty());
+    assert!(
+        r.stderr.contains("rex image NAME") && r.stderr.contains("rex registry login"),
+        "{}",
+        r.stderr
+    );
+    // What the hint suggests works there.
+    let repo = &reg.fixtures.oci_image.repo;
+    let v = rex_at(&reg.url(), &["image", repo, "-f", "json"])
+        .ok()
+        .json();
+    assert_eq!(v["name"], repo.as_str());
 }

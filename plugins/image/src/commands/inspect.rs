@@ -109,6 +109,17 @@ pub fn run(
     }
 }
 
+/// `Title:` and the `key: value` pairs, or nothing when there are none.
+fn annotations_block(title: &str, a: &std::collections::BTreeMap<String, String>) -> Option<Block> {
+    (!a.is_empty()).then(|| Block::Fields {
+        title: Some(title.to_owned()),
+        fields: a
+            .iter()
+            .map(|(k, v)| (clean(k), Cell::from(clean(v))))
+            .collect(),
+    })
+}
+
 fn descriptor_json(d: &Descriptor) -> Value {
     serde_json::to_value(d).unwrap_or(Value::Null)
 }
@@ -229,17 +240,22 @@ impl InspectReport {
                             Cell::styled(format!("attestation manifest{of}"), Style::Dim),
                         ));
                     }
+                    let mut inner = vec![Block::Fields {
+                        title: None,
+                        fields,
+                    }];
+                    inner.extend(annotations_block(
+                        "Annotations",
+                        &i.manifest.manifests()[n].annotations,
+                    ));
                     Block::Section {
                         title: format!("{}. {}", n + 1, platform_label(&p.platform, &versions)),
-                        blocks: vec![Block::Fields {
-                            title: None,
-                            fields,
-                        }],
+                        blocks: inner,
                     }
                 })
                 .collect();
             blocks.push(Block::Section {
-                title: "Platforms Available".into(),
+                title: "Platforms Available:".into(),
                 blocks: entries,
             });
         }
@@ -324,7 +340,7 @@ impl InspectReport {
                     fields: tail,
                 });
                 inner.push(Block::Section {
-                    title: "Config".into(),
+                    title: "Config:".into(),
                     blocks: sub,
                 });
             }
@@ -339,8 +355,8 @@ impl InspectReport {
                 });
             }
             let title = match &i.platform {
-                Some(p) => format!("Configuration ({})", clean(p)),
-                None => "Configuration".into(),
+                Some(p) => format!("Configuration ({}):", clean(p)),
+                None => "Configuration:".into(),
             };
             blocks.push(Block::Section {
                 title,
@@ -352,9 +368,8 @@ impl InspectReport {
             .layers
             .iter()
             .enumerate()
-            .map(|(n, l)| Block::Section {
-                title: format!("{}. {}", n + 1, l.digest),
-                blocks: vec![Block::Fields {
+            .map(|(n, l)| {
+                let mut inner = vec![Block::Fields {
                     title: None,
                     fields: vec![
                         (
@@ -367,11 +382,16 @@ impl InspectReport {
                         ),
                         ("Media Type".into(), Cell::from(clean(&l.media_type))),
                     ],
-                }],
+                }];
+                inner.extend(annotations_block("Annotations", &l.annotations));
+                Block::Section {
+                    title: format!("{}. {}", n + 1, l.digest),
+                    blocks: inner,
+                }
             })
             .collect();
         blocks.push(Block::Section {
-            title: format!("Layers ({})", i.layers.len()),
+            title: format!("Layers ({}):", i.layers.len()),
             blocks: layers,
         });
 
@@ -414,13 +434,13 @@ impl InspectReport {
                     })
                     .collect();
                 blocks.push(Block::Section {
-                    title: format!("History ({} entries)", c.history.len()),
+                    title: format!("History ({} entries):", c.history.len()),
                     blocks: entries,
                 });
             }
             if let Some(r) = &c.rootfs {
                 blocks.push(Block::Section {
-                    title: "RootFS".into(),
+                    title: "RootFS:".into(),
                     blocks: vec![
                         Block::Fields {
                             title: None,
@@ -439,15 +459,23 @@ impl InspectReport {
             }
         }
 
-        let annotations = i.manifest.annotations();
-        if !annotations.is_empty() {
-            blocks.push(Block::Fields {
-                title: Some("Annotations".into()),
-                fields: annotations
-                    .iter()
-                    .map(|(k, v)| (clean(k), Cell::from(clean(v))))
-                    .collect(),
-            });
+        let top = if is_index {
+            "Index Annotations"
+        } else {
+            "Annotations"
+        };
+        blocks.extend(annotations_block(top, i.manifest.annotations()));
+        if is_index {
+            if let Some(m) = &i.image_manifest {
+                let title = match &i.platform {
+                    Some(p) => format!("Image Annotations ({})", clean(p)),
+                    None => "Image Annotations".into(),
+                };
+                blocks.extend(annotations_block(&title, m.annotations()));
+            }
+        }
+        if let Some(c) = i.image_manifest.as_ref().and_then(|m| m.config()) {
+            blocks.extend(annotations_block("Config Annotations", &c.annotations));
         }
         if let Some(s) = i.manifest.subject() {
             blocks.push(Block::Fields {

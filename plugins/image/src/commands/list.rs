@@ -9,7 +9,7 @@ use super::{apply_filter, block_on, clean, connect, core_err, rfc3339, ProgressR
 use futures::StreamExt;
 use rex_core::config::Settings;
 use rex_core::registry::Rex;
-use rex_plugin_api::{Block, Cell, Host, Invocation, Output, PluginError, Style};
+use rex_plugin_api::{Block, Cell, ErrorKind, Host, Invocation, Output, PluginError, Style};
 use serde::Serialize;
 use serde_json::json;
 
@@ -53,7 +53,10 @@ pub fn run(
 ) -> Result<ListReport, PluginError> {
     let rex = connect(settings, None)?;
     block_on(host, async {
-        let names = rex.list_repositories().await.map_err(core_err)?;
+        let names = rex
+            .list_repositories()
+            .await
+            .map_err(|e| catalog_refused(&rex, e))?;
         let mut names = apply_filter(names, args.filter.as_deref())?;
         if let Some(n) = args.limit {
             names.truncate(n);
@@ -63,6 +66,31 @@ pub fn run(
         }
         Ok(ListReport::Images(details(&rex, names, host).await?))
     })
+}
+
+/// Docker Hub and most public registries refuse `/v2/_catalog` (401 without a usable
+/// scope, 403, or 404): say what works instead of only relaying the refusal.
+fn catalog_refused(rex: &Rex, e: rex_core::Error) -> PluginError {
+    let err = core_err(e);
+    let hub = rex.endpoint().is_docker_hub();
+    let instead = "list the tags of one image with `rex image NAME`, or search them with \
+                   `rex search tags QUERY --image NAME`";
+    let hint = if hub {
+        format!("Docker Hub does not list its repositories; {instead}")
+    } else {
+        match err.kind {
+            ErrorKind::Auth => format!(
+                "this registry may not list its repositories to you (public registries \
+                 often do not); {instead}; if an account may list them, run \
+                 `rex registry login`"
+            ),
+            ErrorKind::NotFound => {
+                format!("this registry offers no repository listing (/v2/_catalog); {instead}")
+            }
+            _ => return err,
+        }
+    };
+    err.with_hint(hint)
 }
 
 /// Tag count and last update of every repository, `max_concurrency` repositories at a

@@ -74,6 +74,30 @@ pub(crate) fn not_found_hint(e: PluginError, hint: &str) -> PluginError {
     }
 }
 
+/// Options given that mean nothing for this form of `rex image` are a usage error
+/// rather than silently ignored (`rex image app:1 --sort date` would otherwise look like
+/// it sorted something).
+pub(crate) fn reject_options(
+    inv: &Invocation,
+    ids: &[&str],
+    form: &str,
+    hint: &str,
+) -> Result<(), PluginError> {
+    let given: Vec<String> = ids
+        .iter()
+        .filter(|id| inv.str(id).is_some())
+        .map(|id| format!("--{id}"))
+        .collect();
+    if given.is_empty() {
+        return Ok(());
+    }
+    let verb = if given.len() == 1 { "does" } else { "do" };
+    Err(
+        PluginError::usage(format!("{} {verb} not apply to {form}", given.join(", ")))
+            .with_hint(hint),
+    )
+}
+
 /// An optional whole-number option (`--limit`).
 pub(crate) fn limit(inv: &Invocation) -> Result<Option<usize>, PluginError> {
     match inv.str("limit") {

@@ -164,34 +164,41 @@ impl ShowReport {
         }
     }
 
+    /// The design's layout, line for line: `Key: value` without column alignment (hence
+    /// lists of pre-joined lines rather than `Fields`), `Layers: N`, one `Env:` line with
+    /// further variables aligned under the first.
     pub fn blocks(&self) -> Vec<Block> {
         let kind = if self.is_index {
             format!("{} (multi-platform)", self.manifest_type)
         } else {
             self.manifest_type.clone()
         };
-        let mut head = vec![
-            (
-                "Image".to_owned(),
-                Cell::styled(clean(&self.reference), Style::Bold),
-            ),
-            ("Digest".to_owned(), Cell::from(self.digest.clone())),
-            ("Type".to_owned(), Cell::from(kind)),
-            ("Size".to_owned(), Cell::from(size(self.size))),
-        ];
-        if self.is_index {
-            if let Some(p) = &self.platform {
-                head.push(("Shown".to_owned(), Cell::from(clean(p))));
-            }
-        }
-        let mut blocks = vec![Block::Fields {
+        let line = |k: &str, v: &str| Cell::from(format!("{k}: {v}"));
+        let mut blocks = vec![Block::List {
             title: None,
-            fields: head,
+            items: vec![
+                Cell::styled(format!("Image: {}", clean(&self.reference)), Style::Bold),
+                line("Digest", &self.digest),
+                line("Type", &kind),
+                line("Size", &size(self.size)),
+            ],
         }];
+        // Which entry's configuration follows, when an index has a choice.
+        let shown = self
+            .platform
+            .as_deref()
+            .filter(|_| self.is_index && self.platforms.len() > 1);
         let mut platforms: Vec<Cell> = self
             .platforms
             .iter()
-            .map(|p| Cell::from(platform_label(p, &self.os_versions)))
+            .map(|p| {
+                let label = platform_label(p, &self.os_versions);
+                if shown == Some(p.as_str()) {
+                    Cell::from(format!("{label} (shown)"))
+                } else {
+                    Cell::from(label)
+                }
+            })
             .collect();
         if self.attestations > 0 {
             platforms.push(Cell::styled(
@@ -207,13 +214,6 @@ impl ShowReport {
             title: Some("Platforms".into()),
             items: platforms,
         });
-        let joined = |v: &[String]| {
-            if v.is_empty() {
-                "(empty)".to_owned()
-            } else {
-                clean(&v.join(" "))
-            }
-        };
         let or_empty = |s: &str| {
             if s.is_empty() {
                 "(empty)".to_owned()
@@ -221,58 +221,63 @@ impl ShowReport {
                 clean(s)
             }
         };
-        let mut env: Vec<(String, Cell)> = vec![(
-            "Entrypoint".into(),
-            Cell::from(joined(&self.config.entrypoint)),
+        let mut config = vec![line(
+            "Entrypoint",
+            &or_empty(&self.config.entrypoint.join(" ")),
         )];
-        if self.config.env.is_empty() {
-            env.push(("Env".into(), Cell::from("(empty)")));
+        match self.config.env.split_first() {
+            None => config.push(line("Env", "(empty)")),
+            Some((first, rest)) => {
+                config.push(line("Env", &clean(first)));
+                let indent = " ".repeat("Env: ".len());
+                config.extend(
+                    rest.iter()
+                        .map(|e| Cell::from(format!("{indent}{}", clean(e)))),
+                );
+            }
         }
-        for e in &self.config.env {
-            env.push(("Env".into(), Cell::from(clean(e))));
-        }
-        env.push((
-            "WorkingDir".into(),
-            Cell::from(or_empty(&self.config.working_dir)),
-        ));
-        env.push(("User".into(), Cell::from(or_empty(&self.config.user))));
-        blocks.push(Block::Fields {
-            title: Some("Configuration".into()),
-            fields: env,
-        });
+        config.push(line("WorkingDir", &or_empty(&self.config.working_dir)));
+        config.push(line("User", &or_empty(&self.config.user)));
         blocks.push(Block::List {
-            title: Some(format!("Layers ({})", self.layers.len())),
-            items: self
-                .layers
-                .iter()
-                .map(|l| {
-                    let short = rex_core::digest::Digest::parse(&l.digest)
-                        .map(|d| d.short())
-                        .unwrap_or_else(|_| clean(&l.digest));
-                    Cell::from(format!("{short}... ({})", size(l.size)))
-                })
-                .collect(),
+            title: Some("Configuration".into()),
+            items: config,
+        });
+        let layers = self
+            .layers
+            .iter()
+            .map(|l| {
+                let short = rex_core::digest::Digest::parse(&l.digest)
+                    .map(|d| d.short())
+                    .unwrap_or_else(|_| clean(&l.digest));
+                Cell::from(format!("{short}... ({})", size(l.size)))
+            })
+            .collect();
+        blocks.push(Block::Section {
+            title: format!("Layers: {}", self.layers.len()),
+            blocks: vec![Block::List {
+                title: None,
+                items: layers,
+            }],
         });
         if !self.labels.is_empty() {
-            blocks.push(Block::Fields {
+            blocks.push(Block::List {
                 title: Some("Labels".into()),
-                fields: self
+                items: self
                     .labels
                     .iter()
-                    .map(|(k, v)| (clean(k), Cell::from(clean(v))))
+                    .map(|(k, v)| line(&clean(k), &clean(v)))
                     .collect(),
             });
         }
-        blocks.push(Block::Fields {
+        blocks.push(Block::List {
             title: None,
-            fields: vec![(
-                "Created".into(),
-                Cell::from(
-                    self.created
-                        .as_deref()
-                        .map(clean)
-                        .unwrap_or_else(|| "-".into()),
-                ),
+            items: vec![line(
+                "Created",
+                &self
+                    .created
+                    .as_deref()
+                    .map(clean)
+                    .unwrap_or_else(|| "-".into()),
             )],
         });
         blocks
