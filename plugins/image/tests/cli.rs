@@ -765,7 +765,8 @@ fn raw_manifest_and_config_are_the_registry_bytes() {
 #[test]
 fn escape_sequences_from_the_registry_never_reach_the_terminal() {
     let repo = "image-tests/escape";
-    let evil = "\u{1b}[31mred\u{1b}[0m\u{1b}]0;title\u{7}";
+    // ESC/BEL sequences, DEL and C1 (U+009B is CSI for some terminals).
+    let evil = "\u{1b}[31mred\u{1b}[0m\u{1b}]0;title\u{7}\u{7f}\u{9b}2J";
     let spec = ImageSpec::new(600)
         .layer_count(600, 1)
         .label("evil", evil)
@@ -790,6 +791,8 @@ fn escape_sequences_from_the_registry_never_reach_the_terminal() {
             r.stdout
         );
         assert!(!r.bytes.contains(&0x07), "BEL passed through for {args:?}");
+        assert!(!r.bytes.contains(&0x7f), "DEL passed through for {args:?}");
+        assert!(!r.stdout.contains('\u{9b}'), "C1 CSI passed through for {args:?}");
     }
     let pretty = rex(&["image", &reference, "-f", "pretty"]).ok().stdout;
     assert!(
