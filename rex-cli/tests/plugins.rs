@@ -369,16 +369,95 @@ fn name_collisions_are_warned_and_the_first_plugin_wins() {
             .count(),
         1
     );
-    // A plugin cannot take over a host command: `version` still belongs to rex.
-    let v = Run::from(
-        sb.cmd()
-            .env("REX_PLUGIN_PATH", &path)
-            .args(["-q", "-f", "json", "version"])
-            .output()
-            .unwrap(),
-    )
-    .ok();
+}
+
+/// The example plugin takes its name and its top-level command from its file name, so a
+/// copy named `libimage.so` is an external plugin `image` declaring a command group
+/// `image`, and `libversion.so` declares a `version` group beside the host's command.
+#[test]
+fn builtins_and_host_commands_win_name_collisions_with_a_warning() {
+    let sb = Sandbox::new();
+    sb.add_plugin(&hello_vendor_so(), "libimage.so");
+    sb.add_plugin(&hello_vendor_so(), "libversion.so");
+    let help = sb.run(&["--help"]).ok();
+    // The host's `version` keeps its name; the plugin's group of the same name is dropped.
+    assert!(
+        help.stderr
+            .contains("plugin 'version' command 'version' is shadowed by 'rex'"),
+        "{}",
+        help.stderr
+    );
+    let v = sb.run(&["-q", "-f", "json", "version"]).ok();
     assert_eq!(v.json()["version"], env!("CARGO_PKG_VERSION"));
+    // `echo` is a subcommand only the plugin's `version` group has.
+    sb.run(&["-q", "version", "echo", "x"]).code(2);
+
+    // Same name as the built-in image plugin: the external one is refused, the built-in
+    // keeps `image`.
+    assert!(
+        help.stderr.contains("ignoring plugin 'image' at ")
+            && help
+                .stderr
+                .contains("another plugin named 'image' is already loaded (built-in)"),
+        "{}",
+        help.stderr
+    );
+    let image = sb.run(&["-q", "image", "--help"]).ok();
+    assert!(
+        !image.stdout.contains("echo") && !image.stdout.contains("ping"),
+        "the plugin's subcommands leaked into the built-in: {}",
+        image.stdout
+    );
+    let list = sb.run(&["-q", "-f", "json", "plugin", "list"]).ok().json();
+    let image_sources: Vec<(String, String)> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["name"] == "image")
+        .map(|p| {
+            (
+                p["source"].as_str().unwrap_or_default().to_owned(),
+                p["status"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    assert!(
+        image_sources.contains(&("built-in".into(), "ok".into()))
+            && image_sources
+                .iter()
+                .any(|(src, st)| src != "built-in" && st != "ok"),
+        "{image_sources:?}"
+    );
+}
+
+#[test]
+fn plugins_owned_by_another_user_are_refused() {
+    // SAFETY: geteuid has no preconditions.
+    if unsafe { libc::geteuid() } != 0 {
+        eprintln!("skipped: changing a file's owner needs root");
+        return;
+    }
+    let sb = Sandbox::new();
+    let so = sb.add_plugin(&hello_vendor_so(), "librex_plugin_hello_vendor.so");
+    // Owned by root (= us): loaded.
+    sb.run(&["acme", "echo", "x"]).ok();
+    let nobody = 65534;
+    std::os::unix::fs::chown(&so, Some(nobody), Some(nobody)).unwrap();
+    let r = sb.run(&["--help"]).ok();
+    assert!(
+        !help_commands(&r.stdout).contains(&"acme".to_owned()),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stderr.contains("owned by another user (uid 65534)"),
+        "{}",
+        r.stderr
+    );
+    sb.run(&["acme", "echo", "x"]).code(2);
+    // Back to root: loaded again (the refusal was about the owner, nothing else).
+    std::os::unix::fs::chown(&so, Some(0), Some(0)).unwrap();
+    sb.run(&["acme", "echo", "x"]).ok();
 }
 
 #[test]
