@@ -142,7 +142,7 @@ fn base64_encode(data: &[u8]) -> String {
 fn base64_decode(text: &str) -> Result<Vec<u8>, String> {
     let bad = || "invalid base64 in raw output".to_owned();
     let text = text.as_bytes();
-    if text.len() % 4 != 0 {
+    if !text.len().is_multiple_of(4) {
         return Err(bad());
     }
     let mut out = Vec::with_capacity(text.len() / 4 * 3);
