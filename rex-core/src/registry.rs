@@ -36,6 +36,7 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Instant;
 use tokio::sync::{OnceCell, Semaphore};
+use tracing::Instrument as _;
 use url::Url;
 
 /// Redirects followed for one request (blob GETs to storage, moved manifests).
@@ -79,6 +80,9 @@ pub struct ManifestResponse {
     /// The verified digest of `bytes`.
     pub digest: Digest,
     pub manifest: Manifest,
+    /// The registry's `ETag` for it (distribution 2.8 sends one on manifest GET and HEAD),
+    /// the validator a later `If-None-Match` revalidation sends.
+    pub etag: Option<String>,
 }
 
 /// What `HEAD` on a manifest says.
@@ -317,7 +321,11 @@ impl RegistryClient {
                 Err(e) => return Err(e),
             }
         };
-        if resp.status.is_success() {
+        // A 304 answers a conditional request; the caller decides what it means.
+        if resp.status.is_success()
+            || (resp.status == StatusCode::NOT_MODIFIED
+                && headers.contains_key(http::header::IF_NONE_MATCH))
+        {
             return Ok(resp);
         }
         Err(self.error_for(&resp, what))
@@ -468,7 +476,12 @@ impl RegistryClient {
 
     /// Every repository, following `Link` headers page by page.
     pub async fn list_repositories(&self) -> Result<Vec<String>> {
-        let _span = crate::logging::operation_span("catalog", &self.endpoint.registry_host(), None);
+        // Instrumented, not entered: a guard held across `.await` makes the future !Send.
+        let span = crate::logging::operation_span("catalog", &self.endpoint.registry_host(), None);
+        self.list_repositories_pages().instrument(span).await
+    }
+
+    async fn list_repositories_pages(&self) -> Result<Vec<String>> {
         let mut url = self.endpoint.v2_url("_catalog");
         url.query_pairs_mut()
             .append_pair("n", &self.page_size.to_string());
@@ -494,6 +507,15 @@ impl RegistryClient {
     /// Every tag of `repository`, in the registry's order, following `Link` headers.
     /// `"tags": null` (a repository whose manifests were deleted) is an empty list.
     pub async fn list_tags(&self, repository: &str) -> Result<Vec<String>> {
+        let span = crate::logging::operation_span(
+            "tags",
+            &self.endpoint.registry_host(),
+            Some(repository),
+        );
+        self.list_tags_pages(repository).instrument(span).await
+    }
+
+    async fn list_tags_pages(&self, repository: &str) -> Result<Vec<String>> {
         validate_repository(repository)?;
         #[derive(serde::Deserialize)]
         struct Body {
@@ -539,22 +561,68 @@ impl RegistryClient {
         repository: &str,
         reference: &str,
     ) -> Result<ManifestResponse> {
+        self.get_manifest_if_none_match(repository, reference, None)
+            .await?
+            .ok_or_else(|| {
+                Error::general(format!(
+                    "{} answered 304 Not Modified to an unconditional manifest request",
+                    self.endpoint.registry_host()
+                ))
+            })
+    }
+
+    /// [`get_manifest`](Self::get_manifest), conditional when `etag` is given
+    /// (`If-None-Match`): `None` when the registry answers `304 Not Modified`, i.e. the
+    /// reference still points at the manifest that etag came with.
+    pub async fn get_manifest_if_none_match(
+        &self,
+        repository: &str,
+        reference: &str,
+        etag: Option<&str>,
+    ) -> Result<Option<ManifestResponse>> {
+        let span = crate::logging::manifest_span(
+            "manifest",
+            &self.endpoint.registry_host(),
+            repository,
+            reference,
+        );
+        self.get_manifest_once(repository, reference, etag)
+            .instrument(span)
+            .await
+    }
+
+    async fn get_manifest_once(
+        &self,
+        repository: &str,
+        reference: &str,
+        etag: Option<&str>,
+    ) -> Result<Option<ManifestResponse>> {
         validate_repository(repository)?;
         let asked = parse_manifest_reference(reference)?;
         let what = describe(repository, reference);
         let url = self
             .endpoint
             .v2_url(&format!("{repository}/manifests/{reference}"));
+        let mut headers = Self::accept(MANIFEST_ACCEPT);
+        // An etag that is not a valid header value cannot have come from a registry
+        // header; the request is then simply unconditional.
+        if let Some(v) = etag.and_then(|e| HeaderValue::from_str(e).ok()) {
+            headers.insert(http::header::IF_NONE_MATCH, v);
+        }
         let resp = self
             .fetch(
                 Method::GET,
                 url,
                 &[pull_scope(repository)],
-                &Self::accept(MANIFEST_ACCEPT),
+                &headers,
                 self.max_body,
                 &format!("manifest {what}"),
             )
             .await?;
+        if resp.status == StatusCode::NOT_MODIFIED {
+            tracing::debug!(repository, reference, "manifest not modified");
+            return Ok(None);
+        }
         let content_type = content_type(&resp.headers);
         let algorithm = asked.as_ref().map_or(Algorithm::Sha256, Digest::algorithm);
         let digest = Digest::compute(algorithm, &resp.body);
@@ -569,12 +637,19 @@ impl RegistryClient {
         let media_type = content_type
             .filter(|ct| media_types::is_any_manifest(ct))
             .unwrap_or_else(|| manifest.media_type().to_owned());
-        Ok(ManifestResponse {
+        let etag = resp
+            .headers
+            .get(http::header::ETAG)
+            .and_then(|v| v.to_str().ok())
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty());
+        Ok(Some(ManifestResponse {
             bytes: resp.body,
             media_type,
             digest,
             manifest,
-        })
+            etag,
+        }))
     }
 
     fn check_digest(
@@ -615,6 +690,18 @@ impl RegistryClient {
     /// `HEAD` a manifest: digest, media type and size without the body. Falls back to a
     /// GET when the registry sends no `Docker-Content-Digest`.
     pub async fn head_manifest(&self, repository: &str, reference: &str) -> Result<ManifestHead> {
+        let span = crate::logging::manifest_span(
+            "manifest_head",
+            &self.endpoint.registry_host(),
+            repository,
+            reference,
+        );
+        self.head_manifest_once(repository, reference)
+            .instrument(span)
+            .await
+    }
+
+    async fn head_manifest_once(&self, repository: &str, reference: &str) -> Result<ManifestHead> {
         validate_repository(repository)?;
         let asked = parse_manifest_reference(reference)?;
         let what = describe(repository, reference);
@@ -945,7 +1032,7 @@ pub struct ConnectOptions {
     pub network: NetworkSettings,
     /// Override client options derived from `network` (tests shorten backoff here).
     pub client: Option<ClientOptions>,
-    /// Share an existing client (connection pool) instead of building one.
+    /// Use this client (connection pool) instead of the process-wide one for the options.
     pub http: Option<HttpClient>,
     /// Share an auth manager (token cache) between registries.
     pub auth: Option<Arc<AuthManager>>,
@@ -1080,11 +1167,13 @@ impl Rex {
         &self.cache
     }
 
-    /// Connect to `endpoint` with explicit options.
+    /// Connect to `endpoint` with explicit options. Without `options.http` the facade uses
+    /// the process-wide client for its client options ([`HttpClient::shared`]), so every
+    /// facade of a process reuses one connection pool.
     pub fn connect(endpoint: Endpoint, options: ConnectOptions) -> Result<Rex> {
         let http = match options.http {
             Some(h) => h,
-            None => HttpClient::new(
+            None => HttpClient::shared(
                 options
                     .client
                     .unwrap_or_else(|| ClientOptions::from_settings(&options.network)),
@@ -1325,7 +1414,7 @@ impl Rex {
     {
         validate_repository(repository)?;
         let total = tags.len();
-        let (known, snapshot_ttl) = self.load_tag_digests(repository);
+        let (known, snapshot_ttl, revalidate) = self.load_tag_digests(repository);
         let known = &known;
         let per_digest: Mutex<HashMap<Digest, Arc<OnceCell<DigestDetail>>>> =
             Mutex::new(HashMap::new());
@@ -1339,7 +1428,10 @@ impl Rex {
             futures::stream::iter(0..tags.len())
                 .map(|i| async move {
                     let tag = &tags[i];
-                    let detail = match self.tag_manifest(repository, tag, known.get(tag)).await {
+                    let detail = match self
+                        .tag_manifest(repository, tag, known.get(tag), revalidate)
+                        .await
+                    {
                         Ok(m) => {
                             let cell = per_digest
                                 .lock()
@@ -1377,25 +1469,41 @@ impl Rex {
                 .collect::<Result<Vec<_>>>()?;
         results.sort_by_key(|(i, _)| *i);
         let details: Vec<TagDetail> = results.into_iter().filter_map(|(_, d)| d).collect();
-        if tags.iter().any(|t| !known.contains_key(t)) {
+        if revalidate {
+            // Every pair was just checked with the registry: a new snapshot, with a full
+            // TTL, of only those (pairs not re-checked must not look younger).
+            self.store_tag_digests(repository, &HashMap::new(), &details, None);
+        } else if tags.iter().any(|t| !known.contains_key(t)) {
             self.store_tag_digests(repository, known, &details, snapshot_ttl);
         }
         Ok(details)
     }
 
-    /// The tag -> digest snapshot of the last listing of `repository`, when it may be
-    /// used (weak: within the tags TTL; eventual: also past it; strong or no cache:
-    /// never), and the TTL left to a snapshot that is extended (so merging new tags in
-    /// never makes old pairs look younger).
-    fn load_tag_digests(&self, repository: &str) -> (HashMap<String, Digest>, Option<u64>) {
+    /// The tag -> digest snapshot of the last listing of `repository`, the TTL left to
+    /// it when it is served as is (so merging new tags in never makes old pairs look
+    /// younger), and whether its pairs must be revalidated instead: served as is under
+    /// weak within the tags TTL and under eventual also past it; revalidated (a
+    /// conditional GET per tag, [`Rex::revalidate_tag`]) under weak past the TTL and
+    /// always under strong. No cache: no snapshot.
+    fn load_tag_digests(&self, repository: &str) -> (HashMap<String, Digest>, Option<u64>, bool) {
+        use crate::cache::Lookup;
         let consistency = self.cache.consistency();
-        if !self.cache.is_enabled() || consistency == Consistency::Strong {
-            return (HashMap::new(), None);
+        if !self.cache.is_enabled() {
+            return (HashMap::new(), None, false);
         }
-        let entry = match self.cache.get(&self.tag_digests_key(repository)) {
-            crate::cache::Lookup::Fresh(e) => e,
-            crate::cache::Lookup::Stale(e) if consistency == Consistency::Eventual => e,
-            _ => return (HashMap::new(), None),
+        let key = self.tag_digests_key(repository);
+        let (entry, revalidate) = if consistency == Consistency::Strong {
+            // Only validators here, never served: not counted as a hit or miss.
+            match self.cache.peek(&key) {
+                Lookup::Fresh(e) | Lookup::Stale(e) => (e, true),
+                Lookup::Miss => return (HashMap::new(), None, false),
+            }
+        } else {
+            match self.cache.get(&key) {
+                Lookup::Fresh(e) => (e, false),
+                Lookup::Stale(e) => (e, consistency != Consistency::Eventual),
+                Lookup::Miss => return (HashMap::new(), None, false),
+            }
         };
         let left = (entry.expires_at() - chrono::Utc::now()).num_seconds();
         let map = entry
@@ -1408,7 +1516,7 @@ impl Rex {
                 Some((tag.to_owned(), Digest::parse(digest).ok()?))
             })
             .collect();
-        (map, u64::try_from(left).ok().filter(|s| *s > 0))
+        (map, u64::try_from(left).ok().filter(|s| *s > 0), revalidate)
     }
 
     fn store_tag_digests(
@@ -1440,21 +1548,80 @@ impl Rex {
     }
 
     /// One tag's manifest for a listing: by the snapshot's digest (from the cache) when
-    /// known, else a GET by tag whose body is stored by digest.
+    /// known, else a GET by tag whose body is stored by digest; with `revalidate`, a
+    /// conditional GET by tag against the snapshot's digest.
     async fn tag_manifest(
         &self,
         repository: &str,
         tag: &str,
         known: Option<&Digest>,
+        revalidate: bool,
     ) -> Result<ManifestResponse> {
         match known {
-            Some(d) => self.fetch_manifest_by_digest(repository, d).await,
-            None => {
-                let m = self.client.get_manifest(repository, tag).await?;
-                self.store_manifest(repository, &m);
-                Ok(m)
+            Some(d) if !revalidate => self.fetch_manifest_by_digest(repository, d).await,
+            _ => self.revalidate_tag(repository, tag, known).await,
+        }
+    }
+
+    /// Ask the registry what `tag` points at, conditionally when it is believed to point
+    /// at `known` and that manifest is cached with an ETag: a GET by tag with
+    /// `If-None-Match`. `304 Not Modified` serves the cached body (its entry renewed,
+    /// counted as a revalidation hit) without downloading it; a full answer is stored by
+    /// digest and returned.
+    async fn revalidate_tag(
+        &self,
+        repository: &str,
+        tag: &str,
+        known: Option<&Digest>,
+    ) -> Result<ManifestResponse> {
+        let cached = known.and_then(|d| {
+            let key = CacheKey::manifest(self.endpoint().registry_host(), repository, d.as_str());
+            let etag = self.cache.cached_etag(&key)?;
+            Some((key, d, etag))
+        });
+        let etag = cached.as_ref().map(|(_, _, e)| e.as_str());
+        if let Some(m) = self
+            .client
+            .get_manifest_if_none_match(repository, tag, etag)
+            .await?
+        {
+            self.store_manifest(repository, &m);
+            return Ok(m);
+        }
+        if let Some((key, digest, _)) = &cached {
+            let renewed = self
+                .cache
+                .refresh(key, |_| async { Ok(FetchOutcome::NotModified) })
+                .await;
+            match renewed.map(|got| manifest_from_entry(&got, digest)) {
+                Ok(Ok(m)) => return Ok(m),
+                Ok(Err(why)) => {
+                    tracing::warn!(key = %key, reason = %why, "discarding a cached manifest that does not match its digest");
+                    self.cache.remove(key);
+                }
+                // Evicted between the lookup and the 304.
+                Err(e) => {
+                    tracing::debug!(key = %key, error = %e, "revalidated manifest left the cache")
+                }
             }
         }
+        let m = self.client.get_manifest(repository, tag).await?;
+        self.store_manifest(repository, &m);
+        Ok(m)
+    }
+
+    /// The digest the last listing saw `tag` at (fresh or expired snapshot, not counted):
+    /// the validator for revalidating a single tag.
+    fn snapshot_digest(&self, repository: &str, tag: &str) -> Option<Digest> {
+        use crate::cache::Lookup;
+        let entry = match self.cache.peek(&self.tag_digests_key(repository)) {
+            Lookup::Fresh(e) | Lookup::Stale(e) => e,
+            Lookup::Miss => return None,
+        };
+        entry.payload.names()?.iter().find_map(|pair| {
+            let (t, d) = pair.split_once(' ')?;
+            (t == tag).then(|| Digest::parse(d).ok()).flatten()
+        })
     }
 
     /// Ask the registry for the tag list now (the TUI's refresh action), storing it.
@@ -1563,9 +1730,10 @@ impl Rex {
             return self.client.get_manifest(repository, reference).await;
         }
         if self.cache.consistency() == Consistency::Strong {
-            let m = self.client.get_manifest(repository, reference).await?;
-            self.store_manifest(repository, &m);
-            return Ok(m);
+            let known = self.snapshot_digest(repository, reference);
+            return self
+                .revalidate_tag(repository, reference, known.as_ref())
+                .await;
         }
         let head = self.client.head_manifest(repository, reference).await?;
         self.fetch_manifest_by_digest(repository, &head.digest)
@@ -1580,7 +1748,9 @@ impl Rex {
         );
         self.cache.put(
             &key,
-            NewEntry::bytes(m.bytes.clone()).with_media_type(Some(m.media_type.clone())),
+            NewEntry::bytes(m.bytes.clone())
+                .with_media_type(Some(m.media_type.clone()))
+                .with_etag(m.etag.clone()),
         );
     }
 
@@ -1600,8 +1770,9 @@ impl Rex {
             .cache
             .get_or_fetch(&key, |_etag| async move {
                 let m = client.get_manifest(repository, digest.as_str()).await?;
-                let entry =
-                    NewEntry::bytes(m.bytes.clone()).with_media_type(Some(m.media_type.clone()));
+                let entry = NewEntry::bytes(m.bytes.clone())
+                    .with_media_type(Some(m.media_type.clone()))
+                    .with_etag(m.etag.clone());
                 *slot = Some(m);
                 Ok(FetchOutcome::Fresh(entry))
             })
@@ -1712,6 +1883,7 @@ fn manifest_from_entry(
         media_type,
         digest: computed,
         manifest,
+        etag: got.entry.etag.clone(),
     })
 }
 

@@ -6,6 +6,7 @@ mod net_common;
 use net_common::Conn;
 use rex_core::cache::{CacheBuilder, CacheKey, Lookup};
 use rex_core::config::{CacheSettings, Consistency, Settings};
+use rex_core::reference::Reference;
 use rex_core::registry::Rex;
 use rex_tests::{Mode, TestRegistry};
 use std::path::Path;
@@ -107,6 +108,124 @@ async fn strong_consistency_revalidates_lists_but_trusts_digests() {
     );
     // ...but digest-addressed configs cannot change: still served from the cache.
     assert_eq!(reg.request_count("GET", "/blobs/"), blobs_before);
+}
+
+/// Responses the registry answered `304 Not Modified` whose target contains `path`.
+fn not_modified(reg: &TestRegistry, path: &str) -> usize {
+    // request_count waits until the access log is stable.
+    reg.request_count("*", path);
+    reg.access_log()
+        .iter()
+        .filter(|e| e.status == 304 && e.target.contains(path))
+        .count()
+}
+
+/// Tag -> digest of a listing.
+async fn listing_map(rex: &Rex, repo: &str) -> std::collections::BTreeMap<String, String> {
+    let tags = rex.list_tags(repo).await.expect("tags");
+    rex.tag_details(repo, &tags, |_, _| {})
+        .await
+        .expect("details")
+        .into_iter()
+        .map(|d| (d.tag, d.digest.to_string()))
+        .collect()
+}
+
+async fn pushed(reg: &TestRegistry, repo: &str, seed: u64, tags: &[&str]) -> String {
+    let spec = rex_tests::fixtures::ImageSpec::new(seed);
+    rex_tests::fixtures::push_image(&reg.pusher(), repo, &spec, tags)
+        .await
+        .expect("push image")
+        .digest
+}
+
+#[tokio::test]
+async fn strong_revalidates_tags_with_if_none_match_and_sees_a_moved_tag() {
+    let reg = TestRegistry::start(Mode::Anonymous);
+    let repo = "etag/app";
+    let a = pushed(&reg, repo, 101, &["stable", "moving"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let cold = listing_map(&rex(&reg, dir.path(), |_| {}), repo).await;
+    assert_eq!(cold["moving"], a);
+    assert_eq!(
+        not_modified(&reg, "/manifests/"),
+        0,
+        "nothing conditional yet"
+    );
+
+    let strong = rex(&reg, dir.path(), |c| {
+        c.behavior.consistency = Consistency::Strong
+    });
+    let by_tag = reg.request_count("GET", "/etag/app/manifests/moving");
+    let by_digest = reg.request_count("GET", "/manifests/sha256:");
+    let blobs = reg.request_count("GET", "/blobs/");
+    assert_eq!(listing_map(&strong, repo).await, cold);
+    // Each tag asked again (a GET by tag), each answered 304: no manifest body by tag
+    // or digest, no config downloaded.
+    assert_eq!(
+        reg.request_count("GET", "/etag/app/manifests/moving"),
+        by_tag + 1
+    );
+    assert_eq!(not_modified(&reg, "/etag/app/manifests/"), 2);
+    assert_eq!(reg.request_count("GET", "/manifests/sha256:"), by_digest);
+    assert_eq!(reg.request_count("GET", "/blobs/"), blobs);
+    // A single tag under strong consistency is revalidated the same way.
+    let moving = Reference::parse("etag/app:moving").unwrap();
+    assert_eq!(
+        strong.get_manifest(&moving).await.unwrap().digest.as_str(),
+        a
+    );
+    assert_eq!(not_modified(&reg, "/etag/app/manifests/moving"), 2);
+
+    // The tag moves: the registry answers in full and the new digest is shown.
+    let b = pushed(&reg, repo, 202, &["moving"]).await;
+    assert_ne!(a, b);
+    let moved = listing_map(&strong, repo).await;
+    assert_eq!(moved["moving"], b);
+    assert_eq!(moved["stable"], a);
+    assert_eq!(
+        not_modified(&reg, "/etag/app/manifests/moving"),
+        2,
+        "a full answer"
+    );
+    assert_eq!(not_modified(&reg, "/etag/app/manifests/stable"), 2);
+    assert_eq!(
+        strong.get_manifest(&moving).await.unwrap().digest.as_str(),
+        b
+    );
+    // A weak listing (a new process) now uses the revalidated snapshot: no requests.
+    let weak = rex(&reg, dir.path(), |_| {});
+    let manifests = reg.request_count("*", "/manifests/");
+    assert_eq!(listing_map(&weak, repo).await, moved);
+    assert_eq!(reg.request_count("*", "/manifests/"), manifests);
+}
+
+#[tokio::test]
+async fn weak_revalidates_an_expired_snapshot_with_if_none_match() {
+    let reg = TestRegistry::start(Mode::Anonymous);
+    let repo = "etag/expiring";
+    let a = pushed(&reg, repo, 303, &["one", "two"]).await;
+    let dir = tempfile::tempdir().unwrap();
+    let short = |c: &mut CacheSettings| c.ttl.tags = 1;
+    let cold = listing_map(&rex(&reg, dir.path(), short), repo).await;
+    // Within the TTL: no request at all.
+    let manifests = reg.request_count("*", "/manifests/");
+    assert_eq!(listing_map(&rex(&reg, dir.path(), short), repo).await, cold);
+    assert_eq!(reg.request_count("*", "/manifests/"), manifests);
+
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let by_digest = reg.request_count("GET", "/manifests/sha256:");
+    assert_eq!(listing_map(&rex(&reg, dir.path(), short), repo).await, cold);
+    assert_eq!(not_modified(&reg, "/etag/expiring/manifests/"), 2);
+    assert_eq!(reg.request_count("GET", "/manifests/sha256:"), by_digest);
+
+    let b = pushed(&reg, repo, 404, &["two"]).await;
+    tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
+    let moved = listing_map(&rex(&reg, dir.path(), short), repo).await;
+    assert_eq!(moved["one"], a);
+    assert_eq!(moved["two"], b);
+    assert_eq!(not_modified(&reg, "/etag/expiring/manifests/one"), 2);
+    assert_eq!(not_modified(&reg, "/etag/expiring/manifests/two"), 1);
 }
 
 #[tokio::test]
@@ -220,6 +339,25 @@ fn rex_new_opens_the_cache_from_settings_and_fails_only_when_required() {
     assert_eq!(err.kind(), rex_core::ErrorKind::Cache);
     s.cache.enabled = false;
     assert!(!Rex::new(&s).unwrap().cache().is_enabled());
+}
+
+#[test]
+fn facades_of_one_process_share_one_http_client() {
+    let reg = TestRegistry::start(Mode::Anonymous);
+    let mut s = Settings::default();
+    s.runtime.registry = Some(reg.url());
+    s.cache.enabled = false;
+    let a = Rex::new(&s).unwrap();
+    let b = Rex::new(&s).unwrap();
+    assert!(a.client().http().shares_pool_with(b.client().http()));
+    // Another registry, same network settings: still the one pool.
+    s.runtime.registry = Some("http://127.0.0.1:1".into());
+    let c = Rex::new(&s).unwrap();
+    assert!(a.client().http().shares_pool_with(c.client().http()));
+    // Different client settings need a client of their own.
+    s.network.timeout += 17;
+    let d = Rex::new(&s).unwrap();
+    assert!(!a.client().http().shares_pool_with(d.client().http()));
 }
 
 fn walk(dir: &Path) -> Vec<std::path::PathBuf> {

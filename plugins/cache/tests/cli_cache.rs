@@ -121,14 +121,79 @@ fn tags_ttl_from_config_expires_the_list() {
 }
 
 #[test]
+fn catalog_ttl_from_config_is_honoured_across_image_runs() {
+    let env = Env::new();
+    // Long enough for a second cold-ish run to land inside it, short enough to wait out.
+    let ttl = 6;
+    env.config(&format!("[cache.ttl]\ncatalog = {ttl}\n"));
+    let catalog = || env.reg.request_count("GET", "/v2/_catalog");
+    let first = env.json(&["image"]);
+    assert_eq!(catalog(), 1);
+    let (tags, _, _) = env.counts();
+    assert!(tags > 0, "the listing read tag lists");
+    let second = env.json(&["image"]);
+    assert_eq!(second, first);
+    // The entry records when it was stored: the second run must have been inside the TTL
+    // for its zero requests to mean anything.
+    let entry: Value = serde_json::from_slice(
+        &std::fs::read(
+            entry_files(&env.cache_dir().join("catalogs"))
+                .first()
+                .expect("a catalog entry"),
+        )
+        .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(
+        entry["ttl_seconds"], ttl,
+        "the configured TTL, not the default"
+    );
+    let cached_at: chrono::DateTime<chrono::Utc> =
+        entry["cached_at"].as_str().unwrap().parse().unwrap();
+    let age = (chrono::Utc::now() - cached_at)
+        .to_std()
+        .unwrap_or_default();
+    assert!(
+        age.as_secs() < ttl,
+        "second run finished within the TTL ({age:?})"
+    );
+    assert_eq!(catalog(), 1, "served from the cache within the TTL");
+    assert_eq!(env.counts().0, tags, "tag lists too (their own TTL)");
+
+    std::thread::sleep(
+        std::time::Duration::from_secs(ttl).saturating_sub(age)
+            + std::time::Duration::from_millis(300),
+    );
+    assert_eq!(env.json(&["image"]), first);
+    assert_eq!(catalog(), 2, "fetched again after the catalog TTL");
+    assert_eq!(
+        env.counts().0,
+        tags,
+        "tag lists keep their 300 s default TTL"
+    );
+}
+
+/// Manifest requests the registry answered `304 Not Modified`.
+fn not_modified(reg: &TestRegistry) -> usize {
+    reg.request_count("*", "/manifests/");
+    reg.access_log()
+        .iter()
+        .filter(|e| e.status == 304 && e.target.contains("/manifests/"))
+        .count()
+}
+
+#[test]
 fn no_cache_flag_and_env_revalidate_lists_and_tags() {
     let env = Env::new();
     env.json(&["image", "rex/oci-image"]);
     let (tags, manifests, blobs) = env.counts();
+    assert_eq!(not_modified(&env.reg), 0);
     env.json(&["image", "rex/oci-image", "--no-cache"]);
     let after = env.counts();
     assert_eq!(after.0, tags + 1);
     assert!(after.1 > manifests, "every tag resolved again");
+    // ...conditionally: each tag answered 304, its manifest body not downloaded again.
+    assert_eq!(not_modified(&env.reg), after.1 - manifests);
     assert_eq!(after.2, blobs, "configs by digest need no revalidation");
     let mut c = env.cmd(&["image", "rex/oci-image", "-f", "json"]);
     c.env("REX_NO_CACHE", "1");
