@@ -324,8 +324,8 @@ impl Source for RexSource {
         Box::pin(async move {
             let rex = self.rex(registry).await?;
             if !fresh {
-                if let Some(names) = stale_names(&rex, &CacheKey::catalog(host_of(&rex))) {
-                    return Ok(Listing { names, stale: true });
+                if let Some(listing) = cached_listing(&rex, &CacheKey::catalog(host_of(&rex))) {
+                    return Ok(listing);
                 }
             }
             self.on_worker(move |reply| async move {
@@ -349,8 +349,9 @@ impl Source for RexSource {
         Box::pin(async move {
             let rex = self.rex(registry).await?;
             if !fresh {
-                if let Some(names) = stale_names(&rex, &CacheKey::tags(host_of(&rex), repository)) {
-                    return Ok(Listing { names, stale: true });
+                let key = CacheKey::tags(host_of(&rex), repository);
+                if let Some(listing) = cached_listing(&rex, &key) {
+                    return Ok(listing);
                 }
             }
             let repository = repository.to_string();
@@ -420,18 +421,22 @@ fn host_of(rex: &Rex) -> String {
     rex.endpoint().registry_host()
 }
 
-/// Eventual consistency: the names of `key`'s entry when it is past its TTL. The caller
-/// serves them at once and the UI refreshes behind (a fresh entry, or none, goes the
-/// normal way through the facade).
-fn stale_names(rex: &Rex, key: &CacheKey) -> Option<Vec<String>> {
+/// Eventual consistency: the cached listing under `key`, fresh or past its TTL (then
+/// flagged, and the UI refreshes behind it). Read here rather than through the facade,
+/// which would serve the same entry but refresh a stale one in a detached task whose
+/// landing the UI cannot see. `None` (nothing cached): ask through the facade.
+fn cached_listing(rex: &Rex, key: &CacheKey) -> Option<Listing> {
     let cache = rex.cache();
     if !cache.is_enabled() || cache.consistency() != Consistency::Eventual {
         return None;
     }
-    match cache.get(key) {
-        Lookup::Stale(e) => e.payload.names().map(<[String]>::to_vec),
-        _ => None,
-    }
+    let (entry, stale) = match cache.get(key) {
+        Lookup::Fresh(e) => (e, false),
+        Lookup::Stale(e) => (e, true),
+        Lookup::Miss => return None,
+    };
+    let names = entry.payload.names()?.to_vec();
+    Some(Listing { names, stale })
 }
 
 /// Details chunk by chunk into `sink`; stops early once nobody waits for `reply`.

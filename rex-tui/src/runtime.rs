@@ -162,6 +162,8 @@ async fn event_loop(
     let mut interrupted = false;
     let mut needs_draw = true;
     let mut idle_ticks: u64 = 0;
+    #[cfg(debug_assertions)]
+    let test_panic = std::env::var_os("REX_TUI_TEST_PANIC").is_some();
     let result = loop {
         if needs_draw {
             if let Err(e) = terminal.draw(|f| ui::draw(&app, f)) {
@@ -188,6 +190,12 @@ async fn event_loop(
             if pending.len() >= 1024 {
                 break;
             }
+        }
+        // Debug builds only (compiled out of release, so no backdoor): lets the e2e tests
+        // check that a panic on the UI thread restores the terminal.
+        #[cfg(debug_assertions)]
+        if test_panic && pending.iter().any(|e| matches!(e, Event::Key(_))) {
+            panic!("REX_TUI_TEST_PANIC: test panic on the UI thread");
         }
         let mut failed = None;
         // Filter once per batch, for the latest query (see `App::defer_filter`).

@@ -59,6 +59,11 @@ struct Tmux {
 
 impl Tmux {
     fn start(reg: &TestRegistry, name: &str) -> Tmux {
+        Self::start_with_env(reg, name, &[])
+    }
+
+    /// As [`Tmux::start`], with extra variables exported for rex.
+    fn start_with_env(reg: &TestRegistry, name: &str, extra: &[(&str, &str)]) -> Tmux {
         let home = RexHome::new();
         // The isolated environment rex-tests uses for the CLI, as shell exports; TERM is
         // left to tmux (the pane is a real terminal, not `dumb`).
@@ -73,6 +78,9 @@ impl Tmux {
                 Some(v) => script += &format!("export {k}={}\n", shell_quote(&v.to_string_lossy())),
                 None => script += &format!("unset {k}\n"),
             }
+        }
+        for (k, v) in extra {
+            script += &format!("export {k}={}\n", shell_quote(v));
         }
         script += &format!(
             "{} --registry {} tui\necho \"REX-EXIT=$?\"\n\
@@ -158,12 +166,38 @@ impl Tmux {
         }
     }
 
+    /// The pid of the `rex` process the pane's shell runs.
+    fn rex_pid(&self) -> u32 {
+        let shell = self.tmux(&["display-message", "-p", "-t", "e2e", "#{pane_pid}"]);
+        let shell = shell.trim();
+        let children =
+            std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).unwrap();
+        let pids: Vec<u32> = children
+            .split_whitespace()
+            .map(|p| p.parse().unwrap())
+            .collect();
+        assert_eq!(pids.len(), 1, "the shell runs only rex: {pids:?}");
+        pids[0]
+    }
+
+    fn cursor_visible(&self) -> bool {
+        self.tmux(&["display-message", "-p", "-t", "e2e", "#{cursor_flag}"])
+            .trim()
+            == "1"
+    }
+
     /// After rex exits: the shell's marker is on a normal (not alternate) screen with no
     /// TUI left on it.
     fn assert_restored(&self) {
+        self.assert_restored_after("REX-EXIT=0");
+    }
+
+    /// [`Tmux::assert_restored`] for an exit that prints `marker` (`REX-EXIT=<code>`).
+    fn assert_restored_after(&self, marker: &str) -> String {
         let s = self.wait_for("rex to exit", |s| s.contains("REX-EXIT="));
-        assert!(s.contains("REX-EXIT=0"), "rex exited with failure:\n{s}");
+        assert!(s.contains(marker), "expected {marker}:\n{s}");
         assert!(!self.alternate_on(), "still on the alternate screen:\n{s}");
+        assert!(self.cursor_visible(), "the cursor is still hidden:\n{s}");
         assert!(
             !s.contains("? help") && !s.contains("rex/oci-image"),
             "TUI left on screen:\n{s}"
@@ -171,6 +205,7 @@ impl Tmux {
         // Raw mode is off again: canonical input and echo, as the shell left them.
         let s = self.wait_for("the tty mode", |s| s.contains("TTY="));
         assert!(s.contains("TTY=cooked"), "terminal left in raw mode:\n{s}");
+        s
     }
 }
 
@@ -267,4 +302,41 @@ fn refuses_without_a_terminal() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("interactive terminal"), "{err}");
     assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn external_sigint_restores_the_terminal() {
+    let shared = TestRegistry::shared("anonymous");
+    let t = Tmux::start(shared, "sigint");
+    t.wait_for("the repository list", |s| s.contains("library/alpine"));
+    t.type_text("/");
+    t.type_text("alpine");
+    t.wait_for("the filter to apply", |s| !s.contains("rex/oci-image"));
+    assert!(t.alternate_on());
+    // From outside the terminal, as `kill -INT` from another shell.
+    let pid = t.rex_pid();
+    let status = Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(status.success());
+    t.assert_restored_after("REX-EXIT=130");
+}
+
+/// Needs the debug-build-only `REX_TUI_TEST_PANIC` hook (rex-tui's event loop panics on
+/// the first key when it is set; compiled out of release builds), so it is skipped there.
+#[test]
+fn a_panic_on_the_ui_thread_restores_the_terminal() {
+    if profile_dir().file_name().is_some_and(|p| p == "release") {
+        return;
+    }
+    let shared = TestRegistry::shared("anonymous");
+    let t = Tmux::start_with_env(shared, "panic", &[("REX_TUI_TEST_PANIC", "1")]);
+    t.wait_for("the repository list", |s| s.contains("library/alpine"));
+    assert!(t.alternate_on());
+    t.type_text("j");
+    let s = t.assert_restored_after("REX-EXIT=");
+    assert!(!s.contains("REX-EXIT=0"), "a panic is a failure exit:\n{s}");
+    // The panic message is readable on the restored screen (the hook restores first).
+    assert!(s.contains("REX_TUI_TEST_PANIC"), "{s}");
 }
