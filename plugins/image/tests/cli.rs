@@ -792,7 +792,10 @@ fn escape_sequences_from_the_registry_never_reach_the_terminal() {
         );
         assert!(!r.bytes.contains(&0x07), "BEL passed through for {args:?}");
         assert!(!r.bytes.contains(&0x7f), "DEL passed through for {args:?}");
-        assert!(!r.stdout.contains('\u{9b}'), "C1 CSI passed through for {args:?}");
+        assert!(
+            !r.stdout.contains('\u{9b}'),
+            "C1 CSI passed through for {args:?}"
+        );
     }
     let pretty = rex(&["image", &reference, "-f", "pretty"]).ok().stdout;
     assert!(
