@@ -145,14 +145,9 @@ pub trait KeyringBackend: Send + Sync {
 /// design's Secret Service is not used. Where the crate only has its mock store (other
 /// platforms without a native feature), the keyring counts as unavailable, so `login`
 /// falls back to the 0600 file instead of "storing" into process memory.
+#[derive(Default)]
 pub struct OsKeyring {
     builder: Option<Box<keyring::CredentialBuilder>>,
-}
-
-impl Default for OsKeyring {
-    fn default() -> Self {
-        OsKeyring { builder: None }
-    }
 }
 
 impl OsKeyring {
