@@ -140,11 +140,12 @@ pub trait KeyringBackend: Send + Sync {
     fn delete(&self, host: &str) -> std::result::Result<bool, keyring::Error>;
 }
 
-/// The `keyring` crate's store. rex builds it with `linux-native`: on Linux that is the
-/// kernel keyutils store (in memory: it survives logout for a few days, not a reboot); the
-/// design's Secret Service is not used. Where the crate only has its mock store (other
-/// platforms without a native feature), the keyring counts as unavailable, so `login`
-/// falls back to the 0600 file instead of "storing" into process memory.
+/// The `keyring` crate's store: on Linux the Secret Service (GNOME Keyring, KWallet…)
+/// with the kernel keyutils store as a cache in front of it; the macOS Keychain; the
+/// Windows Credential Manager. Without a reachable Secret Service (no D-Bus session, as on
+/// servers and CI) the keyring errors and `login` falls back to the 0600 file. Where the
+/// crate only has its mock store (a platform without a native feature), the keyring counts
+/// as unavailable too, instead of "storing" into process memory.
 #[derive(Default)]
 pub struct OsKeyring {
     builder: Option<Box<keyring::CredentialBuilder>>,
@@ -165,7 +166,7 @@ impl OsKeyring {
         }
     }
 
-    /// Secrets are lost when the machine reboots (keyutils).
+    /// Secrets are lost when the machine reboots (a keyutils-only store).
     pub fn until_reboot(&self) -> bool {
         matches!(
             self.persistence(),
@@ -193,8 +194,12 @@ impl OsKeyring {
 
 impl KeyringBackend for OsKeyring {
     fn describe(&self) -> String {
-        if cfg!(target_os = "linux") && self.until_reboot() {
+        use keyring::credential::CredentialPersistence as P;
+        let linux = cfg!(target_os = "linux");
+        if linux && self.until_reboot() {
             "the Linux kernel keyring (keyutils)".to_owned()
+        } else if linux && matches!(self.persistence(), P::UntilDelete) {
+            "the Secret Service keyring".to_owned()
         } else {
             "the OS keyring".to_owned()
         }
@@ -1196,15 +1201,44 @@ esac
         assert_eq!(store.lookup("reg:1").unwrap().unwrap().username, "a");
     }
 
+    /// The real keyring of this build on a machine with no D-Bus session (servers, CI):
+    /// the Secret Service is unreachable, so the login goes to the 0600 file and is found
+    /// there, not half-stored in keyutils. On a desktop session it would write the user's
+    /// real keyring, so it only checks that there is one.
     #[cfg(target_os = "linux")]
     #[test]
-    fn the_linux_build_uses_keyutils_and_says_so() {
+    fn without_a_session_bus_logins_fall_back_to_the_private_file() {
+        let ring = OsKeyring::default();
+        if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_some() {
+            assert_eq!(ring.describe(), "the Secret Service keyring");
+            return;
+        }
+        let host = format!("fallback-probe-{}.invalid:1", std::process::id());
+        assert!(ring.set(&host, &Secret::new("x")).is_err());
+        let dir = tempfile::tempdir().unwrap();
+        let s = CredentialSources {
+            use_keyring: true,
+            ..sources(dir.path())
+        };
+        let store = CredentialStore::new(s.clone()).with_keyring(Arc::new(ring));
+        let origin = store.store(&host, &Credentials::new("a", "b")).unwrap();
+        assert_eq!(origin, CredentialOrigin::RexFile(s.fallback_file.unwrap()));
+        let found = store.lookup(&host).unwrap().unwrap();
+        assert_eq!(
+            (found.username.as_str(), found.password.expose()),
+            ("a", "b")
+        );
+    }
+
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn the_linux_build_uses_the_secret_service_and_says_so() {
         let ring = OsKeyring::default();
         assert!(
-            ring.until_reboot(),
-            "linux-native = keyutils, kept until reboot"
+            !ring.until_reboot(),
+            "linux-native-sync-persistent: Secret Service behind keyutils, kept until deleted"
         );
-        assert_eq!(ring.describe(), "the Linux kernel keyring (keyutils)");
+        assert_eq!(ring.describe(), "the Secret Service keyring");
         assert_eq!(
             CredentialStore::new(CredentialSources::default()).keyring_description(),
             ring.describe()

@@ -44,7 +44,7 @@ impl LoginArgs {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StoredIn {
-    /// The OS keyring: on Linux the kernel keyring (keyutils, in memory until reboot).
+    /// The OS keyring: on Linux the Secret Service (keyutils in front of it as a cache).
     Keyring,
     /// rex's own file, readable by the user only (0600), when the keyring is unavailable
     /// or disabled (`REX_NO_KEYRING`).
@@ -366,10 +366,9 @@ mod tests {
         let Block::Success { message } = &r.blocks()[1] else {
             panic!("{:?}", r.blocks())
         };
-        assert!(!message.contains("Secret Service"), "{message}");
         if cfg!(target_os = "linux") {
-            assert!(message.contains("kernel keyring (keyutils)"), "{message}");
-            assert!(message.contains("after a reboot"), "{message}");
+            assert!(message.contains("Secret Service keyring"), "{message}");
+            assert!(!message.contains("after a reboot"), "{message}");
         }
     }
 }
