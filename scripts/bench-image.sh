@@ -76,7 +76,7 @@ n_base=$("$BASELINE" "$URL" "$REPO" | cut -d' ' -f1)
 echo "tags: rex $n_rex, baseline $n_base" >&2
 
 echo "$(hyperfine --version), $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
-hyperfine -i --style basic --warmup "$WARMUP" --runs "$RUNS" --export-json "$TMP/h.json" \
+hyperfine --style basic --warmup "$WARMUP" --runs "$RUNS" --export-json "$TMP/h.json" \
     --prepare "rm -rf $CACHE" \
     -n baseline "$BASELINE $URL $REPO > /dev/null" \
     -n rex "$REXCMD > /dev/null" \
