@@ -924,3 +924,45 @@ fn list_on_a_registry_that_refuses_the_catalog_hints_at_what_works() {
         .json();
     assert_eq!(v["name"], repo.as_str());
 }
+
+#[test]
+fn raw_config_that_is_not_utf8_and_lacks_a_newline_passes_unchanged() {
+    use rex_tests::oci::{sha256_digest, OCI_MANIFEST};
+    let repo = "image-tests/not-utf8";
+    let img = push(repo, &ImageSpec::new(800), &[]);
+    // A registry stores the blob it was sent; an unknown field with a Latin-1 byte is
+    // ignored by rex's config parser, so --raw-config must hand back exactly these bytes.
+    // (Manifests must be UTF-8: rex-core refuses one that is not before anything prints.)
+    let with_junk = |json: &[u8]| {
+        let mut b = b"{\"x-junk\":\"caf\xe9\",".to_vec();
+        b.extend_from_slice(&json[1..]);
+        while b.last() == Some(&b'\n') {
+            b.pop();
+        }
+        b
+    };
+    let config = with_junk(&img.config);
+    assert!(std::str::from_utf8(&config).is_err());
+    let pusher = shared().pusher();
+    let config_digest = rex_tests::block_on(pusher.push_blob(repo, &config)).unwrap();
+    let mut manifest = img.manifest_json();
+    manifest["config"]["digest"] = json!(config_digest);
+    manifest["config"]["size"] = json!(config.len());
+    let body = serde_json::to_vec(&manifest).unwrap();
+    let digest =
+        rex_tests::block_on(pusher.push_manifest(repo, "junk", OCI_MANIFEST, &body)).unwrap();
+    assert_eq!(digest, sha256_digest(&body));
+
+    let r = rex(&[
+        "image",
+        "inspect",
+        &format!("{repo}:junk"),
+        "--raw-manifest",
+    ])
+    .ok();
+    assert!(r.bytes == body, "{:?}", r.stdout);
+    assert_eq!(sha256_digest(&r.bytes), digest);
+    let r = rex(&["image", "inspect", &format!("{repo}:junk"), "--raw-config"]).ok();
+    assert!(r.bytes == config, "{:?}", r.stdout);
+    assert_eq!(sha256_digest(&r.bytes), config_digest);
+}
