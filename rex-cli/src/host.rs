@@ -108,14 +108,18 @@ impl Host for CliHost {
             return Err(self.no_terminal(message));
         }
         self.finish();
+        // Echo goes off before the prompt shows, so nothing typed right after it is echoed.
+        let echo = if secret { EchoOff::new() } else { None };
         let _ = write!(std::io::stderr(), "{}: ", crate::render::sanitize(message));
         let _ = std::io::stderr().flush();
-        let _echo = if secret { EchoOff::new() } else { None };
         let mut line = String::new();
-        std::io::stdin()
-            .lock()
-            .read_line(&mut line)
-            .map_err(|e| PluginError::general(format!("cannot read the answer: {e}")))?;
+        let read = std::io::stdin().lock().read_line(&mut line);
+        if echo.is_some() {
+            drop(echo);
+            // The Enter that ended the secret was not echoed either.
+            let _ = writeln!(std::io::stderr());
+        }
+        read.map_err(|e| PluginError::general(format!("cannot read the answer: {e}")))?;
         Ok(line.trim_end_matches(['\n', '\r']).to_owned())
     }
 
