@@ -152,12 +152,18 @@ fn type_query(q: &str, items: &[String], visible: &mut Vec<usize>) -> usize {
     total
 }
 
-/// CPU time of this thread (Linux `/proc/thread-self/schedstat`), so the summary is not
-/// inflated when other processes share the cores; `None` elsewhere.
-fn thread_cpu() -> Option<Duration> {
-    let s = std::fs::read_to_string("/proc/thread-self/schedstat").ok()?;
-    let ns: u64 = s.split_whitespace().next()?.parse().ok()?;
-    Some(Duration::from_nanos(ns))
+/// CPU time of the whole process, threads that have ended included (Linux
+/// `/proc/self/stat`, in clock ticks of 10 ms: fine over the dozens of keystrokes each
+/// figure averages), so the summary shows what the filter costs on every core and is not
+/// inflated when other processes share them; `None` elsewhere.
+fn process_cpu() -> Option<Duration> {
+    let s = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces.
+    let rest = &s[s.rfind(')')? + 2..];
+    let mut fields = rest.split_whitespace().skip(11); // utime is field 14 of the line
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
 }
 
 fn bench(c: &mut Criterion) {
@@ -169,7 +175,7 @@ fn bench(c: &mut Criterion) {
         let keys = (runs * q.chars().count()) as u32;
         let mut worst = Duration::ZERO;
         let start = Instant::now();
-        let cpu_start = thread_cpu();
+        let cpu_start = process_cpu();
         for _ in 0..runs {
             for end in q.char_indices().map(|(i, c)| i + c.len_utf8()) {
                 let t = Instant::now();
@@ -178,13 +184,13 @@ fn bench(c: &mut Criterion) {
             }
         }
         let wall = start.elapsed() / keys;
-        let cpu = match (cpu_start, thread_cpu()) {
+        let cpu = match (cpu_start, process_cpu()) {
             (Some(a), Some(b)) => format!("{:>6.2} ms CPU", ((b - a) / keys).as_secs_f64() * 1e3),
             _ => "n/a".into(),
         };
         println!(
-            "tui filter {kind} ({} names) {q:>18}: {cpu}/keystroke, {:>6.2} ms wall mean, \
-             {:>6.2} ms wall worst",
+            "tui filter {kind} ({} names) {q:>18}: {:>6.2} ms wall mean (the 16 ms budget), \
+             {:>6.2} ms wall worst, {cpu} on all cores/keystroke",
             items.len(),
             wall.as_secs_f64() * 1e3,
             worst.as_secs_f64() * 1e3
@@ -195,15 +201,15 @@ fn bench(c: &mut Criterion) {
     for q in ["a", "l"] {
         let query = Query::new(q);
         let runs = 10;
-        let t0 = thread_cpu();
+        let t0 = process_cpu();
         for _ in 0..runs {
             filter_into(&query, &items, None, &mut visible);
         }
-        let t1 = thread_cpu();
+        let t1 = process_cpu();
         for _ in 0..runs {
             black_box(best_match(&query, &items, &visible));
         }
-        let t2 = thread_cpu();
+        let t2 = process_cpu();
         if let (Some(t0), Some(t1), Some(t2)) = (t0, t1, t2) {
             println!(
                 "tui filter {kind} {q:>18}: threshold pass {:>6.2} ms CPU, best match {:>6.2} ms CPU ({} visible)",

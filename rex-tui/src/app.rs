@@ -160,7 +160,7 @@ pub struct ListView<T> {
     scratch: Vec<usize>,
 }
 
-impl<T: AsRef<str>> ListView<T> {
+impl<T: AsRef<str> + Sync> ListView<T> {
     pub fn new(request: Option<RequestId>) -> Self {
         ListView {
             items: Vec::new(),
@@ -1198,7 +1198,7 @@ trait ListOps {
     fn position(&self) -> (usize, usize, usize);
 }
 
-impl<T: AsRef<str>> ListOps for ListView<T> {
+impl<T: AsRef<str> + Sync> ListOps for ListView<T> {
     fn set_query(&mut self, text: &str) {
         ListView::set_query(self, text)
     }

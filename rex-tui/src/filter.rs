@@ -60,8 +60,8 @@ impl Query {
     /// query (a longer query can lift a name over 50 %), and the mode can change as you type
     /// (`alp` → `alp*`), so narrowing would drift from `rex search`. Instead the event loop
     /// coalesces queued keystrokes (`App::defer_filter`): one pass for the latest query.
-    /// Cost of a pass: benches/filter.rs and docs/tui.md (4–28 ms of CPU per keystroke
-    /// over 100,000 names).
+    /// Cost of a pass: benches/filter.rs and docs/tui.md (2–16 ms wall, 4–27 ms of CPU per
+    /// keystroke over 100,000 names on two cores).
     pub fn narrows(&self, previous: &Query) -> bool {
         let _ = previous;
         false
@@ -80,21 +80,84 @@ pub fn match_indices(query: &Query, item: &str) -> Option<Vec<u32>> {
     }
 }
 
+/// Lists at least this long are filtered on several threads: one pass over 100,000 names
+/// costs 15–30 ms of CPU, over the 16 ms a keystroke may take; below it a thread start
+/// costs more than it saves.
+const PARALLEL_FROM: usize = 20_000;
+
+/// How many threads (one chunk each) a pass over `len` items uses.
+fn lanes(len: usize) -> usize {
+    if len < PARALLEL_FROM {
+        return 1;
+    }
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    cores.clamp(1, 8).min(len / (PARALLEL_FROM / 2))
+}
+
+/// Run `work` over `len` items split into contiguous chunks, one per lane, each lane with
+/// its own copy of `query` (a Matcher's buffers are not shared); results in chunk order.
+fn in_chunks<R: Send>(
+    query: &Query,
+    len: usize,
+    work: impl Fn(&Query, std::ops::Range<usize>) -> R + Sync,
+) -> Vec<R> {
+    let lanes = lanes(len);
+    if lanes <= 1 {
+        return vec![work(query, 0..len)];
+    }
+    let chunk = len.div_ceil(lanes);
+    let ranges: Vec<_> = (0..lanes)
+        .map(|l| l * chunk..((l + 1) * chunk).min(len))
+        .collect();
+    let copies: Vec<Query> = ranges.iter().skip(1).map(|_| query.clone()).collect();
+    std::thread::scope(|scope| {
+        let work = &work;
+        let handles: Vec<_> = copies
+            .into_iter()
+            .zip(ranges.iter().skip(1).cloned())
+            .map(|(q, r)| scope.spawn(move || work(&q, r)))
+            .collect();
+        let mut out = vec![work(query, ranges[0].clone())];
+        out.extend(handles.into_iter().map(|h| match h.join() {
+            Ok(r) => r,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }));
+        out
+    })
+}
+
 /// Position in `visible` of the best match, ranked exactly as `rex search` ranks (tier,
 /// score, case, shorter name, …); ties keep the earlier position.
-pub fn best_match<S: AsRef<str>>(query: &Query, items: &[S], visible: &[usize]) -> Option<usize> {
-    let m = query.matcher.as_ref()?;
-    let names: Vec<&str> = visible
-        .iter()
-        .map(|&i| items.get(i).map_or("", AsRef::as_ref))
-        .collect();
+pub fn best_match<S: AsRef<str> + Sync>(
+    query: &Query,
+    items: &[S],
+    visible: &[usize],
+) -> Option<usize> {
+    query.matcher.as_ref()?;
+    let name = |i: usize| items.get(i).map_or("", AsRef::as_ref);
     let opts = search::SearchOptions {
         limit: Some(1),
         min_accuracy: 0.0,
         indices: false,
     };
-    let hit = m.borrow_mut().search(&names, &opts).into_iter().next()?;
-    Some(hit.index)
+    let best_in = |q: &Query, positions: &[usize]| -> Option<usize> {
+        let names: Vec<&str> = positions.iter().map(|&p| name(visible[p])).collect();
+        let m = q.matcher.as_ref()?;
+        let hit = m.borrow_mut().search(&names, &opts).into_iter().next()?;
+        Some(positions[hit.index])
+    };
+    // Each chunk's best, then the best of those: the ranking is a total order and the
+    // chunks are in order, so ties still go to the earlier position.
+    let finalists: Vec<usize> = in_chunks(query, visible.len(), |q, r| {
+        best_in(q, &r.collect::<Vec<_>>())
+    })
+    .into_iter()
+    .flatten()
+    .collect();
+    match finalists.len() {
+        0 | 1 => finalists.first().copied(),
+        _ => best_in(query, &finalists),
+    }
 }
 
 /// Filter `items` by `query`: indices of matching items (in item order) with the char
@@ -110,8 +173,9 @@ pub fn filter<S: AsRef<str>>(query: &str, items: &[S]) -> Vec<(usize, Vec<u32>)>
 }
 
 /// The UI's filter path: indices of the items matching `query`, written into `out` (reused
-/// between keystrokes). With `candidates`, only those indices are tested.
-pub fn filter_into<S: AsRef<str>>(
+/// between keystrokes). With `candidates`, only those indices are tested. Long lists are
+/// split over the cores ([`PARALLEL_FROM`]).
+pub fn filter_into<S: AsRef<str> + Sync>(
     query: &Query,
     items: &[S],
     candidates: Option<&[usize]>,
@@ -125,6 +189,14 @@ pub fn filter_into<S: AsRef<str>>(
                 .copied()
                 .filter(|&i| items.get(i).is_some_and(|s| query.matches(s.as_ref()))),
         ),
+        None if lanes(items.len()) > 1 => {
+            for part in in_chunks(query, items.len(), |q, r| {
+                r.filter(|&i| q.matches(items[i].as_ref()))
+                    .collect::<Vec<_>>()
+            }) {
+                out.extend(part);
+            }
+        }
         None => out.extend(
             items
                 .iter()
@@ -159,7 +231,14 @@ mod tests {
 
     #[test]
     fn same_set_as_rex_search_on_many_names() {
-        let items: Vec<String> = (0..3000)
+        // 3,000 names take the one-thread path, 60,000 the chunked one.
+        for n in [3000, 60_000] {
+            same_set_as_rex_search(n);
+        }
+    }
+
+    fn same_set_as_rex_search(n: usize) {
+        let items: Vec<String> = (0..n)
             .map(|i| match i % 4 {
                 0 => format!("team{}/service-{}", i % 37, i),
                 1 => format!(
@@ -190,7 +269,42 @@ mod tests {
                 .map(|h| h.index)
                 .collect();
             want.sort_unstable();
-            assert_eq!(got, want, "query {text}");
+            assert_eq!(got, want, "query {text} over {n} names");
+        }
+    }
+
+    #[test]
+    fn chunked_best_match_is_the_overall_best_and_ties_go_to_the_earlier() {
+        let n = 60_000;
+        if std::thread::available_parallelism().map_or(1, |c| c.get()) > 1 {
+            assert!(lanes(n) > 1, "60,000 names are split over the cores");
+        }
+        let mut items: Vec<String> = (0..n)
+            .map(|i| format!("team{}/service-{i}", i % 97))
+            .collect();
+        // The best hit sits in the last chunk; an equal-ranked twin earlier must win over a
+        // later one, wherever the chunk borders fall.
+        items[n - 10] = "openssl/libssl3".into();
+        let all: Vec<usize> = (0..n).collect();
+        let best = best_match(&Query::new("libssl"), &items, &all);
+        assert_eq!(best, Some(n - 10));
+        items[5] = "openssl/libssl3".into();
+        assert_eq!(best_match(&Query::new("libssl"), &items, &all), Some(5));
+        // Against rex search's own top hit over the whole list.
+        for text in ["service-4", "team9/", "svc12"] {
+            let q = search::Query::parse(text, false).unwrap();
+            let opts = search::SearchOptions {
+                limit: Some(1),
+                min_accuracy: 0.0,
+                indices: false,
+            };
+            let names: Vec<&str> = items.iter().map(String::as_str).collect();
+            let want = search::Matcher::new(q)
+                .search(&names, &opts)
+                .into_iter()
+                .next()
+                .map(|h| h.index);
+            assert_eq!(best_match(&Query::new(text), &items, &all), want, "{text}");
         }
     }
 
