@@ -108,6 +108,7 @@ async fn weak_serves_fresh_and_revalidates_expired_with_the_etag() {
         reg.calls().is_empty(),
         "fresh entries are served without the registry"
     );
+    cache.flush(); // stores reach the disk behind the caller; another cache reads it
     let other = open(dir.path(), &clock, &s, false);
     let f = reg
         .ask(&other, &key, Answer::Fail(ErrorKind::General))
@@ -135,6 +136,7 @@ async fn weak_serves_fresh_and_revalidates_expired_with_the_etag() {
         .unwrap();
     assert_eq!(f.provenance, Provenance::Network);
     assert_eq!(reg.calls(), vec![Some("\"e1\"".to_string())]);
+    cache.flush();
     let other = open(dir.path(), &clock, &s, false);
     let f = reg
         .ask(&other, &key, Answer::Fail(ErrorKind::General))
@@ -236,6 +238,7 @@ async fn eventual_serves_stale_at_once_and_asks_for_a_refresh() {
 
     // serve_stale = false: eventual no longer serves expired data; it fetches like weak.
     s.behavior.serve_stale = false;
+    cache.flush();
     let strict = open(dir.path(), &clock, &s, false);
     clock.advance(Duration::from_secs(1000));
     let f = reg.ask(&strict, &key, Answer::NotModified).await.unwrap();

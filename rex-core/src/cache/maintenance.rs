@@ -138,6 +138,7 @@ impl Cache {
     /// Statistics, for one registry or all. A disabled cache reports zeros (and its
     /// directory, if it was given one).
     pub fn stats(&self, registry: Option<&str>) -> Result<CacheStats> {
+        self.flush_writes();
         let hash = registry.map(registry_hash);
         let mut stats = CacheStats {
             registry: registry.map(str::to_owned),
@@ -194,6 +195,7 @@ impl Cache {
     /// Remove every entry of `registry` (all registries when `None`), optionally of one
     /// kind only, from memory and disk.
     pub fn clear(&self, registry: Option<&str>, kind: Option<CacheKind>) -> Result<ClearReport> {
+        self.flush_writes();
         lock(&self.inner.memory).retain(|k| {
             !(selects(registry, |r| k.registry() == r) && selects(kind, |kd| k.kind() == kd))
         });
@@ -231,6 +233,7 @@ impl Cache {
     /// `disk_size_mb` — catalog/tag entries before manifest/config entries, least recently
     /// accessed first, larger first on ties. With `dry_run` nothing is removed.
     pub fn prune(&self, registry: Option<&str>, dry_run: bool) -> Result<PruneReport> {
+        self.flush_writes();
         let mut report = PruneReport {
             dry_run,
             ..PruneReport::default()

@@ -21,6 +21,7 @@ mod key;
 mod lru;
 mod maintenance;
 mod metadata;
+mod writer;
 
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use entry::{Entry, NewEntry, Payload, ENTRY_VERSION};
@@ -35,7 +36,7 @@ use lru::Lru;
 use std::collections::HashMap;
 use std::future::Future;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, Weak};
 
 /// Result of [`Cache::get`].
 #[derive(Debug, Clone, PartialEq)]
@@ -232,7 +233,8 @@ impl CacheBuilder {
                 memory: Mutex::new(memory),
                 clock: self.clock,
                 counters: Mutex::new(HashMap::new()),
-                disk_writes: Mutex::new(()),
+                disk_writes: Arc::new(Mutex::new(())),
+                write_behind: OnceLock::new(),
             }),
         }
     }
@@ -270,7 +272,10 @@ struct Inner {
     /// contend on its inode lock in the kernel, which spins: a cold 1,200-tag listing
     /// spent ~1 s of system CPU that way (0.15 s on tmpfs). One at a time costs ~0.1 ms a
     /// write and never waits on another process (those are kept safe by the rename).
-    disk_writes: Mutex<()>,
+    disk_writes: Arc<Mutex<()>>,
+    /// The writer thread for stores from async code, started on the first one (`None`
+    /// inside when it could not be started: those stores then write themselves).
+    write_behind: OnceLock<Option<writer::WriteBehind>>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -285,7 +290,40 @@ impl std::fmt::Debug for Inner {
 
 impl Drop for Inner {
     fn drop(&mut self) {
+        // Every queued write lands before the cache is gone.
+        drop(self.write_behind.take());
         flush_counters(self);
+    }
+}
+
+/// Write one entry under `writes` (one at a time); on a full disk, `prune` and try once more.
+fn write_entry(
+    disk: &Disk,
+    writes: &Mutex<()>,
+    key: &CacheKey,
+    entry: &Entry,
+    mtime: std::time::SystemTime,
+    prune: impl FnOnce(),
+) {
+    let _one_writer = lock(writes);
+    match disk.write(key, entry, mtime) {
+        Ok(_) => {}
+        Err(e) if is_disk_full(&e) => {
+            // Design: on a full disk, evict and try once more.
+            tracing::warn!(error = %e, "cache disk is full; pruning");
+            prune();
+            if let Err(e) = disk.write(key, entry, mtime) {
+                tracing::error!(key = %key, error = %e, "cannot write cache entry");
+            }
+        }
+        Err(e) => tracing::warn!(key = %key, error = %e, "cannot write cache entry"),
+    }
+}
+
+/// Evict to make room after a write found the disk full.
+fn prune_for_space(cache: &Cache) {
+    if let Err(e) = cache.prune(None, false) {
+        tracing::error!(error = %e, "cache eviction failed");
     }
 }
 
@@ -470,42 +508,59 @@ impl Cache {
 
     fn write_disk(&self, key: &CacheKey, entry: &Entry) {
         let Some(disk) = &self.inner.disk else { return };
-        let mtime = self.now().into();
-        let _one_writer = lock(&self.inner.disk_writes);
-        match disk.write(key, entry, mtime) {
-            Ok(_) => {}
-            Err(e) if is_disk_full(&e) => {
-                // Design: on a full disk, evict and try once more.
-                tracing::warn!(error = %e, "cache disk is full; pruning");
-                if let Err(pe) = self.prune(None, false) {
-                    tracing::error!(error = %pe, "cache eviction failed");
-                }
-                if let Err(e) = disk.write(key, entry, mtime) {
-                    tracing::error!(key = %key, error = %e, "cannot write cache entry");
-                }
-            }
-            Err(e) => tracing::warn!(key = %key, error = %e, "cannot write cache entry"),
+        write_entry(
+            disk,
+            &self.inner.disk_writes,
+            key,
+            entry,
+            self.now().into(),
+            || prune_for_space(self),
+        );
+    }
+
+    /// The write-behind thread, started on first use; `None` without a disk tier or when
+    /// no thread could be started.
+    fn write_behind(&self) -> Option<&writer::WriteBehind> {
+        let disk = self.inner.disk.as_ref()?;
+        self.inner
+            .write_behind
+            .get_or_init(|| {
+                let (disk, writes) = (disk.clone(), self.inner.disk_writes.clone());
+                let cache: Weak<Inner> = Arc::downgrade(&self.inner);
+                let write = move |key: &CacheKey, entry: &Entry, mtime| {
+                    write_entry(&disk, &writes, key, entry, mtime, || {
+                        if let Some(inner) = cache.upgrade() {
+                            prune_for_space(&Cache { inner });
+                        }
+                    })
+                };
+                writer::WriteBehind::start(write)
+                    .map_err(|e| tracing::warn!(error = %e, "cannot start the cache writer; writing inline"))
+                    .ok()
+            })
+            .as_ref()
+    }
+
+    /// Wait until every store queued for the disk so far is written (before deleting or
+    /// counting entry files; [`Cache::flush`] for callers).
+    pub(crate) fn flush_writes(&self) {
+        if let Some(Some(w)) = self.inner.write_behind.get() {
+            w.flush();
         }
     }
 
-    /// A store from async code: the disk write (fsync) runs on tokio's blocking pool when
-    /// a runtime is present, so runtime threads are not stalled.
+    /// A store from async code: memory now, the disk write queued for the cache's writer
+    /// thread ([`writer`]), so neither the caller nor the runtime waits for the disk.
     async fn store(&self, key: &CacheKey, new: NewEntry) -> Arc<Entry> {
         let entry = self.make_entry(new, self.ttl(key.kind()));
         if !self.store_memory(key, &entry) {
             return entry;
         }
-        match tokio::runtime::Handle::try_current() {
-            Ok(handle) => {
-                let (cache, key, e) = (self.clone(), key.clone(), entry.clone());
-                if let Err(err) = handle
-                    .spawn_blocking(move || cache.write_disk(&key, &e))
-                    .await
-                {
-                    tracing::warn!(error = %err, "cache write task failed");
-                }
-            }
-            Err(_) => self.write_disk(key, &entry),
+        let queued = self
+            .write_behind()
+            .is_some_and(|w| w.enqueue(key.clone(), entry.clone(), self.now().into()));
+        if !queued {
+            self.write_disk(key, &entry);
         }
         entry
     }
@@ -533,6 +588,8 @@ impl Cache {
 
     /// Forget `key` in memory and on disk.
     pub fn remove(&self, key: &CacheKey) {
+        // A queued write of the old entry must not land after the removal.
+        self.flush_writes();
         lock(&self.inner.memory).remove(key);
         if let Some(disk) = &self.inner.disk {
             if let Err(e) = disk.remove(key) {
@@ -674,8 +731,11 @@ impl Cache {
         }
     }
 
-    /// Merge this process's hit/miss counts into `metadata.json` (also done on drop).
+    /// Put everything pending on disk: the stores queued behind async callers, and this
+    /// process's hit/miss counts merged into `metadata.json`. Dropping the cache does this
+    /// too; call it when another cache or process must see the entries now.
     pub fn flush(&self) {
+        self.flush_writes();
         flush_counters(&self.inner);
     }
 }
