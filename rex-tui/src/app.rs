@@ -157,7 +157,10 @@ pub struct ListView<T> {
     /// The in-flight load of `items`, if any.
     pub request: Option<RequestId>,
     pub loaded: bool,
-    scratch: Vec<usize>,
+    /// Every item that matched `query` at all, with its standing: the next, longer query
+    /// re-tests only these (`filter::filter_pass`). `scratch` is the other buffer.
+    record: Vec<filter::Tested>,
+    scratch: Vec<filter::Tested>,
 }
 
 impl<T: AsRef<str> + Sync> ListView<T> {
@@ -170,6 +173,7 @@ impl<T: AsRef<str> + Sync> ListView<T> {
             offset: 0,
             request,
             loaded: false,
+            record: Vec::new(),
             scratch: Vec::new(),
         }
     }
@@ -194,22 +198,42 @@ impl<T: AsRef<str> + Sync> ListView<T> {
     }
 
     fn refilter_full(&mut self) {
-        filter::filter_into(&self.query, &self.items, None, &mut self.visible);
+        filter::filter_pass(
+            &self.query,
+            &self.items,
+            None,
+            &mut self.visible,
+            &mut self.record,
+        );
     }
 
-    /// Apply a new query; re-tests only the previous survivors when it narrows the old one.
+    /// Apply a new query. When it extends the old one, only the items that can still pass
+    /// are tested (`Query::narrowing_floor`); the cursor goes to the best match.
     pub fn set_query(&mut self, text: &str) {
         let key = self.selected_key();
         let query = Query::new(text);
-        if query.narrows(&self.query) {
-            std::mem::swap(&mut self.visible, &mut self.scratch);
-            filter::filter_into(&query, &self.items, Some(&self.scratch), &mut self.visible);
-        } else {
-            filter::filter_into(&query, &self.items, None, &mut self.visible);
-        }
+        let best = match query.narrowing_floor(&self.query) {
+            Some(floor) => {
+                std::mem::swap(&mut self.record, &mut self.scratch);
+                filter::filter_pass(
+                    &query,
+                    &self.items,
+                    Some((&self.scratch, floor)),
+                    &mut self.visible,
+                    &mut self.record,
+                )
+            }
+            None => filter::filter_pass(
+                &query,
+                &self.items,
+                None,
+                &mut self.visible,
+                &mut self.record,
+            ),
+        };
         self.query = query;
-        match filter::best_match(&self.query, &self.items, &self.visible) {
-            Some(best) if !self.query.is_empty() => self.selected = best,
+        match best.and_then(|b| self.visible.binary_search(&b).ok()) {
+            Some(pos) if !self.query.is_empty() => self.selected = pos,
             _ => self.select_key(key.as_deref()),
         }
     }

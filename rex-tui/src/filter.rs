@@ -55,16 +55,13 @@ impl Query {
         }
     }
 
-    /// Whether every item matching `self` also matched `previous`, so only the previous
-    /// survivors need testing. Always `false`: the accuracy threshold is relative to the
-    /// query (a longer query can lift a name over 50 %), and the mode can change as you type
-    /// (`alp` → `alp*`), so narrowing would drift from `rex search`. Instead the event loop
-    /// coalesces queued keystrokes (`App::defer_filter`): one pass for the latest query.
-    /// Cost of a pass: benches/filter.rs and docs/tui.md (2–16 ms wall, 4–27 ms of CPU per
-    /// keystroke over 100,000 names on two cores).
-    pub fn narrows(&self, previous: &Query) -> bool {
-        let _ = previous;
-        false
+    /// When `self` extends `previous` (one more character typed, or several coalesced):
+    /// only the items of the previous pass's record whose standing reaches the returned
+    /// floor can pass `self`, so [`filter_pass`] tests only those, with exactly the full
+    /// pass's result (`rex_core::search::Matcher::narrowing_floor`). `None`: test all.
+    pub fn narrowing_floor(&self, previous: &Query) -> Option<u16> {
+        let (new, old) = (self.matcher.as_ref()?, previous.matcher.as_ref()?);
+        new.borrow().narrowing_floor(&old.borrow())
     }
 }
 
@@ -172,39 +169,95 @@ pub fn filter<S: AsRef<str>>(query: &str, items: &[S]) -> Vec<(usize, Vec<u32>)>
         .collect()
 }
 
-/// The UI's filter path: indices of the items matching `query`, written into `out` (reused
-/// between keystrokes). With `candidates`, only those indices are tested. Long lists are
-/// split over the cores ([`PARALLEL_FROM`]).
-pub fn filter_into<S: AsRef<str> + Sync>(
+/// An item that matched a query at all, with its standing
+/// (`rex_core::search::Verdict::standing`): what the next, longer query narrows with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Tested {
+    index: u32,
+    standing: u16,
+}
+
+/// The items of `record` that a query with this narrowing floor must test again.
+fn retest(record: &[Tested], floor: u16) -> Vec<u32> {
+    record
+        .iter()
+        .filter(|t| t.standing >= floor)
+        .map(|t| t.index)
+        .collect()
+}
+
+/// What one lane of a pass found, in item order.
+struct Lane<'a> {
+    visible: Vec<usize>,
+    record: Vec<Tested>,
+    best: search::Best<'a>,
+}
+
+/// The UI's filter path, one pass per keystroke: the indices of the items matching
+/// `query` (item order) into `visible`, every item that matched at all into `record` (for
+/// narrowing the next query), and the best-ranked match (rex search's order) as an item
+/// index. With `narrow = Some((previous record, floor))` only the previous record's items
+/// at or above the floor are tested ([`Query::narrowing_floor`]); the result is the same.
+/// Long lists are split over the cores ([`PARALLEL_FROM`]).
+pub fn filter_pass<S: AsRef<str> + Sync>(
     query: &Query,
     items: &[S],
-    candidates: Option<&[usize]>,
-    out: &mut Vec<usize>,
-) {
-    out.clear();
-    match candidates {
-        Some(cands) => out.extend(
-            cands
-                .iter()
-                .copied()
-                .filter(|&i| items.get(i).is_some_and(|s| query.matches(s.as_ref()))),
-        ),
-        None if lanes(items.len()) > 1 => {
-            for part in in_chunks(query, items.len(), |q, r| {
-                r.filter(|&i| q.matches(items[i].as_ref()))
-                    .collect::<Vec<_>>()
-            }) {
-                out.extend(part);
+    narrow: Option<(&[Tested], u16)>,
+    visible: &mut Vec<usize>,
+    record: &mut Vec<Tested>,
+) -> Option<usize> {
+    visible.clear();
+    record.clear();
+    if query.matcher.is_none() {
+        if query.error.is_none() {
+            visible.extend(0..items.len());
+        }
+        return None;
+    }
+    let retested = narrow.map(|(old, floor)| retest(old, floor));
+    let count = retested.as_ref().map_or(items.len(), Vec::len);
+    let item_at = |k: usize| retested.as_ref().map_or(k, |r| r[k] as usize);
+    let lanes = in_chunks(query, count, |q, range| {
+        let mut lane = Lane {
+            visible: Vec::new(),
+            record: Vec::new(),
+            best: search::Best::default(),
+        };
+        let Some(m) = q.matcher.as_ref() else {
+            return lane;
+        };
+        let mut m = m.borrow_mut();
+        for k in range {
+            let i = item_at(k);
+            let Some(name) = items.get(i).map(AsRef::as_ref) else {
+                continue;
+            };
+            let verdict = m.test(name);
+            if let Some(standing) = verdict.standing() {
+                lane.record.push(Tested {
+                    index: i as u32,
+                    standing,
+                });
+            }
+            if let search::Verdict::Pass(rank) = verdict {
+                lane.visible.push(i);
+                lane.best.offer(rank, i, name);
             }
         }
-        None => out.extend(
-            items
-                .iter()
-                .enumerate()
-                .filter(|(_, s)| query.matches(s.as_ref()))
-                .map(|(i, _)| i),
-        ),
+        lane
+    });
+    let mut best = search::Best::default();
+    for lane in lanes {
+        visible.extend(lane.visible);
+        record.extend(lane.record);
+        best.merge(lane.best);
     }
+    best.index()
+}
+
+/// Indices of the items matching `query`, in item order, into `out` (one full pass).
+pub fn filter_into<S: AsRef<str> + Sync>(query: &Query, items: &[S], out: &mut Vec<usize>) {
+    filter_pass(query, items, None, out, &mut Vec::new());
 }
 
 #[cfg(test)]
@@ -262,7 +315,7 @@ mod tests {
             "x",
         ] {
             let mut got = Vec::new();
-            filter_into(&Query::new(text), &items, None, &mut got);
+            filter_into(&Query::new(text), &items, &mut got);
             let q = search::Query::parse(text, false).unwrap();
             let mut want: Vec<usize> = search::search(&q, items.iter().map(String::as_str), None)
                 .into_iter()
@@ -313,7 +366,7 @@ mod tests {
         let items = ["alpine", "library/alpine", "myalpine", "alpine-base"];
         let got = |t: &str| {
             let mut out = Vec::new();
-            filter_into(&Query::new(t), &items, None, &mut out);
+            filter_into(&Query::new(t), &items, &mut out);
             out
         };
         assert_eq!(got("alp*"), vec![0, 1, 3]);
@@ -380,6 +433,5 @@ mod tests {
         assert!(idx.contains(&1) && idx.contains(&2) && !idx.contains(&3));
         let nginx = got.iter().find(|(i, _)| *i == 1).unwrap();
         assert_eq!(nginx.1, vec![0]);
-        assert!(!Query::new("ser1").narrows(&Query::new("ser")));
     }
 }

@@ -1081,3 +1081,78 @@ fn queued_keystrokes_are_filtered_once_for_the_latest_query() {
     h.key(KeyCode::Enter);
     assert!(matches!(h.app.top(), Screen::Tags(t) if t.repository == "tools/curl"));
 }
+
+/// Typing narrows (only names that can still pass are tested again); the visible list and
+/// the cursor must be exactly what a fresh full pass gives, at every keystroke, also for
+/// coalesced keystrokes (several characters at once), Backspace and mode changes.
+#[test]
+fn narrowed_typing_equals_a_full_pass_at_every_keystroke() {
+    use rex_tui::app::ListView;
+    let words = [
+        "lib", "ssl", "libssl", "python3", "requests", "linux", "image", "nginx", "Ingress",
+        "fonts", "noto", "gcc12", "über", "x", "dev",
+    ];
+    let seps = ["/", "-", "_", ".", ""];
+    // 30,000 names: over the threshold for splitting a pass over the cores.
+    let names: Vec<String> = (0..30_000usize)
+        .map(|i| {
+            let mut s = String::new();
+            let mut k = i.wrapping_mul(2_654_435_761) % 1_000_003;
+            for w in 0..1 + k % 4 {
+                if w > 0 {
+                    s.push_str(seps[(k / 7) % seps.len()]);
+                }
+                s.push_str(words[k % words.len()]);
+                k = k / words.len() + i * 31 + w;
+            }
+            s
+        })
+        .collect();
+    let mut typed = ListView::new(None);
+    typed.set_items(names.clone());
+    let steps = [
+        "l",
+        "li",
+        "lib",
+        "libs",
+        "libssl",
+        "li",
+        "lin",
+        "linux-im",
+        "linux-image",
+        "n",
+        "ngx",
+        "ngxI",
+        "ngxIn",
+        "x",
+        "x*",
+        "p",
+        "pyre",
+        "pyreq",
+        "üb",
+        "über",
+        "",
+        "ssl",
+    ];
+    let mut narrowed_steps = 0;
+    for text in steps {
+        let previous = typed.query.clone();
+        typed.set_query(text);
+        let mut fresh = ListView::new(None);
+        fresh.set_items(names.clone());
+        fresh.set_query(text);
+        assert_eq!(
+            typed.visible, fresh.visible,
+            "visible after typing {text:?}"
+        );
+        if !text.is_empty() {
+            // (An empty filter keeps the cursor on the item it was on: history, not the pass.)
+            assert_eq!(
+                typed.selected, fresh.selected,
+                "cursor after typing {text:?}"
+            );
+        }
+        narrowed_steps += usize::from(typed.query.narrowing_floor(&previous).is_some());
+    }
+    assert!(narrowed_steps >= 10, "{narrowed_steps} steps narrowed");
+}

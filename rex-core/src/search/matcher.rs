@@ -124,6 +124,9 @@ pub struct Matcher {
     /// Folded non-ASCII candidate.
     fold_chars: Vec<char>,
     idx: Vec<u32>,
+    /// Set by `eval` when a candidate matched but fell below `min_accuracy`: its full-name
+    /// score, which [`Matcher::test`] reports for narrowing.
+    below: Option<u16>,
 }
 
 impl std::fmt::Debug for Matcher {
@@ -153,6 +156,7 @@ impl Matcher {
             hay: Vec::new(),
             fold_chars: Vec::new(),
             idx: Vec::new(),
+            below: None,
         };
         m.prepare();
         m
@@ -166,6 +170,11 @@ impl Matcher {
 
     pub fn query(&self) -> &Query {
         &self.query
+    }
+
+    #[cfg(test)]
+    pub(super) fn perfect_score(&self) -> u16 {
+        self.perfect
     }
 
     fn prepare(&mut self) {
@@ -214,6 +223,52 @@ impl Matcher {
             }
             None => false,
         }
+    }
+
+    /// One candidate's verdict in a filter pass: [`Matcher::matches`] plus what the TUI
+    /// needs to pick the cursor ([`Rank`], rex search's order) and to narrow the next,
+    /// longer query ([`Verdict::standing`]). Allocates nothing.
+    pub fn test(&mut self, candidate: &str) -> Verdict {
+        self.below = None;
+        match self.eval(candidate, MIN_ACCURACY, true) {
+            Some(eval) => Verdict::Pass(Rank(eval)),
+            None => match self.below.take() {
+                // nucleo falls back to a greedy (not optimal) alignment for long haystacks,
+                // so such a score is no bound for a longer query: always test them again.
+                Some(_) if candidate.len() > GREEDY_SAFE_LEN => Verdict::Below(u16::MAX),
+                Some(score) => Verdict::Below(score),
+                None => Verdict::NoMatch,
+            },
+        }
+    }
+
+    /// When `self` extends `previous` (same fuzzy mode, case and folding, the previous
+    /// needle plus more characters), every candidate that passes `self` had, for
+    /// `previous`, a [`Verdict::standing`] of at least the returned floor; candidates that
+    /// did not match `previous` at all cannot match `self`. So a filter may test only
+    /// those again and get exactly the full pass's result. `None`: test everything.
+    ///
+    /// Why it holds: the best alignment of the longer needle, cut after the old needle's
+    /// characters, is an alignment of the old needle with the same per-character scores,
+    /// and each extra character adds at most [`MAX_GAIN_PER_CHAR`]. So
+    /// `score(self) <= score(previous) + k * MAX_GAIN_PER_CHAR` for `k` extra characters,
+    /// and a candidate needs at least [`min_passing_score`] for `self`. Prefix and exact
+    /// hits of `self` (accuracy 1) are prefix hits of `previous`, which passed.
+    pub fn narrowing_floor(&self, previous: &Matcher) -> Option<u16> {
+        let (new, old) = (&self.query, &previous.query);
+        if new.mode() != MatchMode::Fuzzy
+            || old.mode() != MatchMode::Fuzzy
+            || old.is_empty()
+            || new.path_aware != old.path_aware
+            || new.needle.ignore_case != old.needle.ignore_case
+            || new.needle.normalize != old.needle.normalize
+            || !new.needle.chars.starts_with(&old.needle.chars)
+        {
+            return None;
+        }
+        let extra = (new.needle.len() - old.needle.len()) as u32;
+        let need = u32::from(min_passing_score(self.perfect, new.needle.len()));
+        Some(need.saturating_sub(extra * MAX_GAIN_PER_CHAR) as u16)
     }
 
     /// The core: tier, score, accuracy of `s`, or `None` if it does not match or its
@@ -271,6 +326,7 @@ impl Matcher {
             nucleo,
             perfect,
             idx,
+            below,
             ..
         } = self;
         let needle = &query.needle;
@@ -346,7 +402,7 @@ impl Matcher {
                 (full, (query.path_aware && last_start == 0).then_some(full))
             }
         };
-        finish(
+        let out = finish(
             contig,
             full,
             seg,
@@ -367,7 +423,11 @@ impl Matcher {
                     .zip(needle.original.iter())
                     .all(|(&i, &c)| b[from + i as usize] as char == c)
             },
-        )
+        );
+        if out.is_none() {
+            *below = Some(full);
+        }
+        out
     }
 
     fn eval_chars(&mut self, s: &str, min_accuracy: f32, rank: bool) -> Option<Eval> {
@@ -378,6 +438,7 @@ impl Matcher {
             hay,
             fold_chars,
             idx,
+            below,
             ..
         } = self;
         let needle = &query.needle;
@@ -420,7 +481,7 @@ impl Matcher {
             None
         };
         let fold_chars: &[char] = fold_chars;
-        finish(
+        let out = finish(
             contig,
             full,
             seg,
@@ -444,7 +505,11 @@ impl Matcher {
                     .zip(needle.original.iter())
                     .all(|(&i, &c)| hay[from + i as usize] == c)
             },
-        )
+        );
+        if out.is_none() {
+            *below = Some(full);
+        }
+        out
     }
 
     fn eval_pattern(&mut self, s: &str) -> Option<Eval> {
@@ -635,6 +700,60 @@ fn finish(
         first,
         span,
     })
+}
+
+/// The most one more needle character can add to nucleo's score: the base match score
+/// plus the largest bonus of a non-first character (9, the `/` delimiter bonus under
+/// `match_paths`; 10 here, one point of slack). Gap penalties only subtract.
+pub const MAX_GAIN_PER_CHAR: u32 = SCORE_MATCH_BARE as u32 + 10;
+
+/// Haystacks longer than this (bytes) may be aligned greedily by nucleo (its optimal
+/// matrix holds 100 KiB of cells), so their scores are no bound for narrowing.
+const GREEDY_SAFE_LEN: usize = 1024;
+
+/// A candidate's verdict in a filter pass ([`Matcher::test`]).
+#[derive(Debug, Clone, Copy)]
+pub enum Verdict {
+    /// The query is not even a subsequence (or the pattern does not match).
+    NoMatch,
+    /// Matched, but below [`MIN_ACCURACY`]; the score to compare with
+    /// [`Matcher::narrowing_floor`] (`u16::MAX` where it is no bound).
+    Below(u16),
+    /// Passes the threshold; its place in rex search's ranking.
+    Pass(Rank),
+}
+
+impl Verdict {
+    /// What a filter keeps for narrowing the next query: `None` for no match, otherwise
+    /// a value that the candidate must reach to be tested again ([`Matcher::narrowing_floor`]).
+    pub fn standing(&self) -> Option<u16> {
+        match self {
+            Verdict::NoMatch => None,
+            Verdict::Below(score) => Some(*score),
+            Verdict::Pass(_) => Some(u16::MAX),
+        }
+    }
+}
+
+/// A passing candidate's rank: compare candidates with [`super::Best`], which orders them
+/// exactly as [`Matcher::search`] does.
+#[derive(Debug, Clone, Copy)]
+pub struct Rank(pub(super) Eval);
+
+/// The lowest score with accuracy >= [`MIN_ACCURACY`] for a needle of `n` chars whose
+/// perfect score is `perfect` (from the same [`accuracy`] function, so no rounding drift).
+pub(super) fn min_passing_score(perfect: u16, n: usize) -> u16 {
+    // accuracy is monotone in the score: binary search over 0..=perfect.
+    let (mut lo, mut hi) = (0u16, perfect);
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if accuracy(mid, perfect, n) >= MIN_ACCURACY {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    lo
 }
 
 /// `accuracy = clamp((score − z·n) / (perfect − z·n), 0, 1)` with `z` =

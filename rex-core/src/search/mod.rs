@@ -18,7 +18,7 @@ mod query;
 #[cfg(test)]
 mod tests;
 
-pub use matcher::{Match, MatchKind, Matcher};
+pub use matcher::{Match, MatchKind, Matcher, Rank, Verdict, MAX_GAIN_PER_CHAR};
 pub use query::{MatchMode, Query};
 
 use crate::Result;
@@ -147,6 +147,46 @@ impl PartialEq for Ranked<'_> {
 }
 
 impl Eq for Ranked<'_> {}
+
+/// The best-ranked of the candidates offered so far, in exactly [`Matcher::search`]'s
+/// order (ties: alphabetical, then the lower index). Lets a filter pass that already called
+/// [`Matcher::test`] pick the top hit without ranking the survivors again; two `Best`s of
+/// disjoint chunks [`Best::merge`] into the best of both.
+#[derive(Default)]
+pub struct Best<'a> {
+    top: Option<Ranked<'a>>,
+}
+
+impl std::fmt::Debug for Best<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Best")
+            .field("index", &self.index())
+            .finish()
+    }
+}
+
+impl<'a> Best<'a> {
+    /// Consider candidate `index` (its name and the rank [`Matcher::test`] gave it).
+    pub fn offer(&mut self, rank: Rank, index: usize, name: &'a str) {
+        let hit = Ranked::new(rank.0, index, name);
+        if self.top.as_ref().is_none_or(|top| hit < *top) {
+            self.top = Some(hit);
+        }
+    }
+
+    pub fn merge(&mut self, other: Best<'a>) {
+        if let Some(hit) = other.top {
+            if self.top.as_ref().is_none_or(|top| hit < *top) {
+                self.top = Some(hit);
+            }
+        }
+    }
+
+    /// The index given to [`Best::offer`] of the best candidate.
+    pub fn index(&self) -> Option<usize> {
+        self.top.as_ref().map(|h| h.index as usize)
+    }
+}
 
 /// Up to this limit the best hits are kept in a bounded heap while scanning (one comparison
 /// per hit against the worst kept); above it, all hits are collected and selected.

@@ -179,3 +179,225 @@ fn prefilter_finds_bytes_in_every_word_position() {
         &mask(b"ab", true)
     ));
 }
+
+/// Names with the features nucleo scores: `/ - _ .` boundaries, camelCase, digits after
+/// letters, upper case, accents and other non-ASCII, long gaps, and a few over the greedy
+/// limit. Deterministic (xorshift).
+fn narrowing_corpus(n: usize) -> Vec<String> {
+    const WORDS: &[&str] = &[
+        "lib",
+        "libssl",
+        "ssl",
+        "python3",
+        "requests",
+        "linux",
+        "image",
+        "nginx",
+        "fonts",
+        "noto",
+        "Alpine",
+        "alpine",
+        "gcc12",
+        "x",
+        "serde",
+        "über",
+        "café",
+        "ÉCOLE",
+        "io",
+        "libSsl",
+        "nginxIngress",
+        "l1b",
+        "a",
+        "b",
+        "zz",
+        "data",
+        "dev",
+        "tools",
+    ];
+    const SEPS: &[&str] = &["/", "-", "_", ".", "", ":", " "];
+    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state as usize
+    };
+    (0..n)
+        .map(|i| {
+            let mut name = String::new();
+            for w in 0..1 + next() % 5 {
+                if w > 0 {
+                    name.push_str(SEPS[next() % SEPS.len()]);
+                }
+                name.push_str(WORDS[next() % WORDS.len()]);
+            }
+            if i % 997 == 0 {
+                // Over GREEDY_SAFE_LEN: nucleo may align these greedily.
+                name.push_str(&"q".repeat(1100 + next() % 900));
+                name.push_str("libssl");
+            }
+            name
+        })
+        .collect()
+}
+
+/// The narrowing theorem, checked name by name: whatever passes the longer query had, for
+/// the shorter one, a standing at or above the floor (and matched at all). Prefix pairs
+/// one character apart and several apart (coalesced keystrokes).
+#[test]
+fn narrowing_floor_never_drops_a_name_that_passes() {
+    let names = narrowing_corpus(6000);
+    let mut queries: Vec<String> = [
+        "libssl",
+        "lib-ssl",
+        "linux-image",
+        "pyreq",
+        "python3-requests",
+        "fonts/noto",
+        "ngxing",
+        "nginx",
+        "uber",
+        "ecole",
+        "gcc12",
+        "l1b",
+        "aaaa",
+        "alpine",
+        "zzx",
+        "lsl",
+        "li/ss",
+        "sslib",
+        "imagelinux",
+        "a.b_c",
+        "x y",
+    ]
+    .iter()
+    .map(|s| s.to_string())
+    .collect();
+    // Plus slices of corpus names, which sit near the threshold more often than words.
+    for (i, n) in names.iter().enumerate().filter(|(i, _)| i % 301 == 0) {
+        let chars: Vec<char> = n.chars().collect();
+        let from = i % chars.len().max(1);
+        queries.push(
+            chars[from..]
+                .iter()
+                .take(7)
+                .collect::<String>()
+                .to_lowercase(),
+        );
+    }
+    let mut checked = 0usize;
+    let mut narrowed_away = 0usize;
+    for q in &queries {
+        let prefixes: Vec<&str> = q
+            .char_indices()
+            .map(|(i, c)| &q[..i + c.len_utf8()])
+            .collect();
+        for (a, short) in prefixes.iter().enumerate() {
+            let Ok(short_q) = Query::parse(short, false) else {
+                continue;
+            };
+            let mut old = Matcher::new(short_q);
+            let standings: Vec<Option<u16>> =
+                names.iter().map(|n| old.test(n).standing()).collect();
+            for long in &prefixes[a + 1..(a + 4).min(prefixes.len())] {
+                let Ok(long_q) = Query::parse(long, false) else {
+                    continue;
+                };
+                let mut new = Matcher::new(long_q);
+                let Some(floor) = new.narrowing_floor(&old) else {
+                    continue;
+                };
+                for (name, standing) in names.iter().zip(&standings) {
+                    let passes = matches!(new.test(name), Verdict::Pass(_));
+                    let kept = standing.is_some_and(|s| s >= floor);
+                    assert!(
+                        !passes || kept,
+                        "{name:?} passes {long:?} but {short:?} gave {standing:?} < floor {floor}"
+                    );
+                    checked += 1;
+                    narrowed_away += usize::from(!kept);
+                }
+            }
+        }
+    }
+    // The check must have covered real narrowing, not only trivial floors.
+    assert!(checked > 1_000_000, "{checked}");
+    assert!(narrowed_away > checked / 2, "{narrowed_away} of {checked}");
+}
+
+#[test]
+fn narrowing_needs_the_same_mode_case_and_a_longer_needle() {
+    let m = |q: &str| Matcher::new(Query::parse(q, false).unwrap());
+    assert!(m("lib").narrowing_floor(&m("li")).is_some());
+    assert!(
+        m("libssl").narrowing_floor(&m("li")).is_some(),
+        "several chars at once"
+    );
+    assert!(m("lib").narrowing_floor(&m("lib")).is_some(), "same needle");
+    assert_eq!(m("li").narrowing_floor(&m("lib")), None, "shorter");
+    assert_eq!(m("lob").narrowing_floor(&m("li")), None, "not an extension");
+    assert_eq!(
+        m("liB").narrowing_floor(&m("li")),
+        None,
+        "smart case turned on"
+    );
+    assert_eq!(m("li*").narrowing_floor(&m("li")), None, "wildcard");
+    assert_eq!(
+        m("\"lib\"").narrowing_floor(&m("\"li\"")),
+        None,
+        "exact mode"
+    );
+    assert_eq!(
+        m("li/b").narrowing_floor(&m("li")),
+        None,
+        "path-aware changed"
+    );
+    assert_eq!(
+        m("caé").narrowing_floor(&m("ca")),
+        None,
+        "normalisation changed"
+    );
+    assert_eq!(
+        m("li").narrowing_floor(&m("")),
+        None,
+        "from the empty query"
+    );
+    // The floor is below what passing needs, by at most MAX_GAIN_PER_CHAR per extra char.
+    let (two, three) = (m("li"), m("lib"));
+    let floor = u32::from(three.narrowing_floor(&two).unwrap());
+    let need = u32::from(matcher::min_passing_score(three.perfect_score(), 3));
+    assert_eq!(floor + MAX_GAIN_PER_CHAR, need);
+}
+
+#[test]
+fn min_passing_score_is_the_threshold_of_accuracy() {
+    for (perfect, n) in [(36u16, 1usize), (59, 2), (84, 3), (200, 8), (10, 2)] {
+        let s = matcher::min_passing_score(perfect, n);
+        assert!(accuracy(s, perfect, n) >= MIN_ACCURACY, "{perfect} {n}");
+        if s > 0 {
+            assert!(accuracy(s - 1, perfect, n) < MIN_ACCURACY, "{perfect} {n}");
+        }
+    }
+}
+
+#[test]
+fn test_agrees_with_matches_and_search_ranking() {
+    let names = narrowing_corpus(3000);
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    for q in [
+        "lib", "libssl", "Alp", "alp*", "^lib", "\"x\"", "über", "gcc1",
+    ] {
+        let query = Query::parse(q, false).unwrap();
+        let mut m = Matcher::new(query.clone());
+        let mut best = Best::default();
+        for (i, n) in refs.iter().enumerate() {
+            let verdict = m.test(n);
+            assert_eq!(matches!(verdict, Verdict::Pass(_)), m.matches(n), "{q} {n}");
+            if let Verdict::Pass(rank) = verdict {
+                best.offer(rank, i, n);
+            }
+        }
+        let top = search(&query, refs.iter().copied(), Some(1));
+        assert_eq!(best.index(), top.first().map(|h| h.index), "{q}");
+    }
+}
