@@ -385,3 +385,94 @@ fn an_expired_listing_is_shown_then_refreshed_behind() {
     );
     assert_eq!(reg.request_count("GET", "/tags/list"), tags + 1);
 }
+
+/// Issue 6: a repository with 1,000+ tags shows its tag names at once (from the tag
+/// list alone) and fills in details as they arrive, against the real registry.
+#[test]
+fn twelve_hundred_tags_show_names_at_once_and_details_stream_in() {
+    let reg = Arc::new(TestRegistry::start(Mode::Anonymous));
+    let fixtures = reg.push_large().expect("pushing fixtures");
+    let large = fixtures.large.expect("large fixtures");
+    let source = Arc::new(RexSource::new(settings_for(&reg, "local")));
+    let mut h = Harness::with_options(source, Theme::Dark, true, Some("local".into()), 100, 30);
+    h.settle();
+    h.key(KeyCode::Char('/'));
+    h.type_str("rex/many-tags");
+    h.key(KeyCode::Enter);
+    // Answer the tag list only: every name is on screen before any detail is fetched.
+    let (id, req) = h.take_pending().remove(0);
+    for ev in h.answer(id, &req) {
+        h.send(ev);
+    }
+    let Screen::Tags(t) = h.app.top() else {
+        panic!("expected tags, status: {:?}", h.app.status)
+    };
+    assert_eq!(t.list.items.len(), 1200);
+    assert!(t.list.items.iter().all(|r| r.detail.is_none()));
+    let screen = h.render();
+    assert!(
+        screen.contains("t0000") && screen.contains("details 0/1200"),
+        "{screen}"
+    );
+    assert!(
+        h.pending
+            .iter()
+            .any(|(_, r)| matches!(r, rex_tui::Request::TagDetails { .. })),
+        "the details are requested in the background"
+    );
+    h.settle();
+    let Screen::Tags(t) = h.app.top() else {
+        panic!("expected tags")
+    };
+    assert_eq!(t.details.received, 1200);
+    for row in &t.list.items {
+        let detail = row
+            .detail
+            .as_ref()
+            .unwrap_or_else(|| panic!("{}", row.name));
+        assert_eq!(
+            Some(&detail.digest),
+            large.tags.get(&row.name),
+            "{}",
+            row.name
+        );
+    }
+    assert!(h.app.status.is_none(), "{:?}", h.app.status);
+
+    // Streaming, shown without timing: the registry is stopped as the first detail
+    // arrives. Had the source fetched everything before delivering, all 1,200 would be
+    // there; streamed, one batch is, and the rest fail with a network error.
+    let mut settings = settings_for(&reg, "local");
+    settings.cache.enabled = false;
+    let uncached = RexSource::new(settings);
+    let delivered = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = {
+        let (delivered, reg) = (delivered.clone(), reg.clone());
+        rex_tui::source::DetailSink::new(move |update| {
+            let mut got = delivered.lock().unwrap();
+            if got.is_empty() {
+                reg.stop();
+            }
+            got.push(update);
+        })
+    };
+    let tags: Vec<String> = large.tags.keys().cloned().collect();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let result = rt.block_on(uncached.tag_details("local", &large.tags_repo, &tags, true, sink));
+    let got = delivered.lock().unwrap();
+    let ready = got
+        .iter()
+        .filter(|u| matches!(u, rex_tui::TagDetailUpdate::Ready(_)))
+        .count();
+    assert!(
+        (1..=16).contains(&ready),
+        "{ready} details before the registry stopped"
+    );
+    assert!(
+        result.is_err(),
+        "the rest fail once the registry is gone: {result:?}"
+    );
+}
