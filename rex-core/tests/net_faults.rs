@@ -11,6 +11,7 @@ use rex_core::digest::Digest;
 use rex_core::reference::Reference;
 use rex_core::ErrorKind;
 use rex_tests::faults::{FaultServer, ACCESS_ONLY_TOKEN, FAULT_TOKEN, NO_EXPIRY_TOKEN, PAGED_TAGS};
+use rex_tests::proxy::ConnectProxy;
 use rex_tests::TestRegistry;
 use std::time::{Duration, Instant};
 
@@ -302,6 +303,46 @@ async fn proxies_come_only_from_settings_and_honour_no_proxy() {
         .connect();
     direct.ping().await.expect("direct connection");
     assert_eq!(f.other_requests().len(), 1, "no_proxy bypassed the proxy");
+}
+
+/// HTTPS through a forward proxy is a `CONNECT` tunnel: TLS to the real registry runs
+/// inside it (verified against the harness CA), and the proxy sees only the target.
+#[tokio::test]
+async fn https_registries_are_reached_through_a_connect_proxy() {
+    let reg = TestRegistry::shared("tls");
+    let proxy = ConnectProxy::start();
+    let rex = Conn::new(reg.url())
+        .ca(reg.ca_cert_path().map(Into::into))
+        .network(|n| n.proxy.https = Some(proxy.url()))
+        .connect();
+    rex.ping().await.expect("ping through the tunnel");
+    let image = &reg.fixtures.oci_image;
+    let tags = rex
+        .list_tags(&image.repo)
+        .await
+        .expect("tags through the tunnel");
+    assert!(tags.contains(&image.tags[0]), "{tags:?}");
+    let connects = proxy.connects();
+    assert!(
+        !connects.is_empty(),
+        "rex went direct, not through the proxy"
+    );
+    assert!(
+        connects.iter().all(|c| *c == reg.host_port()),
+        "{connects:?} vs {}",
+        reg.host_port()
+    );
+
+    // An https proxy setting does not apply to a plain-http registry.
+    let plain = TestRegistry::shared("anonymous");
+    let before = proxy.connects().len();
+    Conn::new(plain.url())
+        .network(|n| n.proxy.https = Some(proxy.url()))
+        .connect()
+        .ping()
+        .await
+        .expect("direct");
+    assert_eq!(proxy.connects().len(), before);
 }
 
 #[tokio::test]
