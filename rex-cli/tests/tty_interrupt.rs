@@ -4,84 +4,12 @@
 
 use rex_tests::cli::{rex_command, RexHome};
 use rex_tests::registry::{Mode, TestRegistry};
+use rex_tests::tmux::{env_exports, shell_quote, Pane};
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::{Duration, Instant};
-
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
-}
-
-/// One private tmux server running a script in one pane; killed on drop.
-struct Pane {
-    socket: String,
-    _home: RexHome,
-}
-
-impl Pane {
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("run tmux");
-        assert!(
-            out.status.success(),
-            "tmux {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p", "-t", "t"])
-    }
-
-    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let s = self.screen();
-            if ok(&s) {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-    }
-}
-
-impl Drop for Pane {
-    fn drop(&mut self) {
-        let path = Command::new("tmux")
-            .args([
-                "-L",
-                &self.socket,
-                "display-message",
-                "-p",
-                "#{socket_path}",
-            ])
-            .output()
-            .ok()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-            .filter(|p| !p.is_empty());
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
-        if let Some(p) = path {
-            let _ = std::fs::remove_file(p);
-        }
-    }
-}
 
 #[test]
 fn ctrl_c_at_a_password_prompt_restores_echo_and_exits_130() {
-    if Command::new("tmux").arg("-V").output().is_err() {
-        panic!("tmux is required for this test (scripts/test installs it)");
-    }
     let reg = TestRegistry::start(Mode::basic("x", "secret"));
     let home = RexHome::new();
     let bin = PathBuf::from(env!("CARGO_BIN_EXE_rex"));
@@ -90,16 +18,7 @@ fn ctrl_c_at_a_password_prompt_restores_echo_and_exits_130() {
     // A trap keeps the shell alive when C-c reaches the whole foreground group (rex gets
     // the default disposition back, then installs its own handler).
     let mut script = String::from("#!/bin/sh\nstty echo\ntrap : INT\n");
-    for (k, v) in template.get_envs() {
-        let k = k.to_string_lossy();
-        if k == "TERM" {
-            continue;
-        }
-        match v {
-            Some(v) => script += &format!("export {k}={}\n", shell_quote(&v.to_string_lossy())),
-            None => script += &format!("unset {k}\n"),
-        }
-    }
+    script += &env_exports(&template);
     script += "export REX_NO_KEYRING=1\n";
     script += &format!(
         "{} registry login {} -u x\necho \"REX-EXIT=$?\"\n\
@@ -110,27 +29,10 @@ fn ctrl_c_at_a_password_prompt_restores_echo_and_exits_130() {
     );
     let path = home.root().join("login.sh");
     std::fs::write(&path, script).unwrap();
-    let pane = Pane {
-        socket: format!("rex-tty-{}", std::process::id()),
-        _home: home,
-    };
-    pane.tmux(&[
-        "-f",
-        "/dev/null",
-        "new-session",
-        "-d",
-        "-x",
-        "100",
-        "-y",
-        "20",
-        "-s",
-        "t",
-        "sh",
-        &path.to_string_lossy(),
-    ]);
+    let pane = Pane::start(&format!("rex-tty-{}", std::process::id()), 100, 20, &path);
     pane.wait_for("the password prompt", |s| s.contains("Password:"));
     let sent = Instant::now();
-    pane.tmux(&["send-keys", "-t", "t", "C-c"]);
+    pane.keys(&["C-c"]);
     let s = pane.wait_for("rex to exit", |s| s.contains("REX-EXIT="));
     assert!(s.contains("REX-EXIT=130"), "exit code:\n{s}");
     assert!(

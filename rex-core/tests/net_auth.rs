@@ -192,27 +192,6 @@ async fn rex_new_finds_credentials_in_docker_config_helpers_and_the_rex_store() 
     assert!(!rex.ping().await.unwrap().authenticated);
 }
 
-/// A capturing log writer, to prove identity tokens never reach the logs.
-#[derive(Clone, Default)]
-struct Capture(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl std::io::Write for Capture {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
-    type Writer = Capture;
-    fn make_writer(&'a self) -> Capture {
-        self.clone()
-    }
-}
-
 /// Sources with only a docker config.json holding `entry` for the registry.
 fn docker_config_with(
     dir: &Path,
@@ -239,13 +218,9 @@ async fn identity_tokens_are_exchanged_with_an_oauth2_refresh_token_post() {
         &reg,
         serde_json::json!({ "identitytoken": refresh }),
     );
-    let capture = Capture::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(capture.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    // Identity tokens never reach the logs.
+    let capture = net_common::Capture::default();
+    let _guard = capture.install(tracing::Level::TRACE);
 
     let rex = Rex::new(&settings_for(&reg, sources)).unwrap();
     ts.reset();
@@ -267,7 +242,7 @@ async fn identity_tokens_are_exchanged_with_an_oauth2_refresh_token_post() {
         .iter()
         .any(|r| r.scopes == ["repository:rex/oci-image:pull"]));
 
-    let logs = String::from_utf8(capture.0.lock().unwrap().clone()).unwrap();
+    let logs = capture.text();
     assert!(
         logs.contains("refresh_token grant"),
         "token requests logged"

@@ -6,7 +6,9 @@
 //!   describe what was pushed ([`fixtures::Fixtures`]) so tests assert against known truth.
 //! * [`faults`]: a small misbehaving HTTP/1.1 server for what a real registry cannot do on
 //!   demand (429, 503, resets, bad digests, cross-host redirects, slow and huge responses).
+//! * [`proxy`]: a `CONNECT` forward proxy that records its tunnels (HTTPS via a proxy).
 //! * [`cli`]: isolation helpers for running the `rex` binary.
+//! * [`tmux`]: a private tmux server and pane, for tests in a real pseudo-terminal.
 //!
 //! Background servers run on one process-wide tokio runtime owned by this crate, so they
 //! outlive any `#[tokio::test]` runtime and can be shared between tests.
@@ -18,8 +20,10 @@ mod http;
 pub mod oci;
 mod pki;
 mod process;
+pub mod proxy;
 pub mod push;
 pub mod registry;
+pub mod tmux;
 pub mod token;
 
 pub use fixtures::Fixtures;

@@ -7,10 +7,10 @@
 
 use rex_tests::cli::{rex_command, RexHome};
 use rex_tests::registry::TestRegistry;
+use rex_tests::tmux::{env_exports, shell_quote, Pane};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
-use std::time::{Duration, Instant};
 
 /// `<target>/<profile>` of this test executable.
 fn profile_dir() -> PathBuf {
@@ -45,16 +45,18 @@ fn rex_bin() -> &'static Path {
     })
 }
 
-fn shell_quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
+/// One tmux pane running `rex tui` from a shell script, so that after rex exits the shell
+/// prints a marker and stays (the pane then shows the restored screen).
+struct Tmux {
+    pane: Pane,
+    home: RexHome,
 }
 
-/// One tmux server with one pane running `rex tui` from a shell script, so that after rex
-/// exits the shell prints a marker and stays (the pane then shows the restored screen).
-struct Tmux {
-    socket: String,
-    home: RexHome,
-    script: PathBuf,
+impl std::ops::Deref for Tmux {
+    type Target = Pane;
+    fn deref(&self) -> &Pane {
+        &self.pane
+    }
 }
 
 impl Tmux {
@@ -65,20 +67,9 @@ impl Tmux {
     /// As [`Tmux::start`], with extra variables exported for rex.
     fn start_with_env(reg: &TestRegistry, name: &str, extra: &[(&str, &str)]) -> Tmux {
         let home = RexHome::new();
-        // The isolated environment rex-tests uses for the CLI, as shell exports; TERM is
-        // left to tmux (the pane is a real terminal, not `dumb`).
-        let template = rex_command(rex_bin(), &home);
+        // The isolated environment rex-tests uses for the CLI, as shell exports.
         let mut script = String::from("#!/bin/sh\n");
-        for (k, v) in template.get_envs() {
-            let k = k.to_string_lossy();
-            if k == "TERM" {
-                continue;
-            }
-            match v {
-                Some(v) => script += &format!("export {k}={}\n", shell_quote(&v.to_string_lossy())),
-                None => script += &format!("unset {k}\n"),
-            }
-        }
+        script += &env_exports(&rex_command(rex_bin(), &home));
         for (k, v) in extra {
             script += &format!("export {k}={}\n", shell_quote(v));
         }
@@ -92,84 +83,20 @@ impl Tmux {
         let path = home.root().join("run-tui.sh");
         std::fs::write(&path, script).unwrap();
         let socket = format!("rex-tui-e2e-{}-{name}", std::process::id());
-        let t = Tmux {
-            socket,
+        Tmux {
+            pane: Pane::start(&socket, 120, 35, &path),
             home,
-            script: path,
-        };
-        t.tmux(&[
-            "-f",
-            "/dev/null",
-            "new-session",
-            "-d",
-            "-x",
-            "120",
-            "-y",
-            "35",
-            "-s",
-            "e2e",
-            "sh",
-            &t.script.to_string_lossy(),
-        ]);
-        t
-    }
-
-    fn tmux(&self, args: &[&str]) -> String {
-        let out = Command::new("tmux")
-            .arg("-L")
-            .arg(&self.socket)
-            .args(args)
-            .output()
-            .expect("run tmux");
-        assert!(
-            out.status.success(),
-            "tmux {args:?}: {}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout).into_owned()
-    }
-
-    fn screen(&self) -> String {
-        self.tmux(&["capture-pane", "-p", "-t", "e2e"])
+        }
     }
 
     fn alternate_on(&self) -> bool {
-        self.tmux(&["display-message", "-p", "-t", "e2e", "#{alternate_on}"])
-            .trim()
-            == "1"
-    }
-
-    /// Send keys as tmux key names (`Enter`, `Escape`, `C-c`) or literal text with `-l`.
-    fn keys(&self, keys: &[&str]) {
-        let mut args = vec!["send-keys", "-t", "e2e"];
-        args.extend_from_slice(keys);
-        self.tmux(&args);
-    }
-
-    fn type_text(&self, text: &str) {
-        self.tmux(&["send-keys", "-t", "e2e", "-l", text]);
-    }
-
-    /// Poll the screen until `ok` holds (20 s budget, the first run may be slow).
-    fn wait_for(&self, what: &str, ok: impl Fn(&str) -> bool) -> String {
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let s = self.screen();
-            if ok(&s) {
-                return s;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "timed out waiting for {what}; screen:\n{s}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
+        self.format("#{alternate_on}") == "1"
     }
 
     /// The pid of the `rex` process the pane's shell runs.
     fn rex_pid(&self) -> u32 {
-        let shell = self.tmux(&["display-message", "-p", "-t", "e2e", "#{pane_pid}"]);
-        let shell = shell.trim();
+        let shell = self.format("#{pane_pid}");
+        let shell = shell.as_str();
         let children =
             std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children")).unwrap();
         let pids: Vec<u32> = children
@@ -181,9 +108,7 @@ impl Tmux {
     }
 
     fn cursor_visible(&self) -> bool {
-        self.tmux(&["display-message", "-p", "-t", "e2e", "#{cursor_flag}"])
-            .trim()
-            == "1"
+        self.format("#{cursor_flag}") == "1"
     }
 
     /// After rex exits: the shell's marker is on a normal (not alternate) screen with no
@@ -206,30 +131,6 @@ impl Tmux {
         let s = self.wait_for("the tty mode", |s| s.contains("TTY="));
         assert!(s.contains("TTY=cooked"), "terminal left in raw mode:\n{s}");
         s
-    }
-}
-
-impl Drop for Tmux {
-    fn drop(&mut self) {
-        // The socket file outlives the server: remove it too.
-        let socket_path = Command::new("tmux")
-            .args([
-                "-L",
-                &self.socket,
-                "display-message",
-                "-p",
-                "#{socket_path}",
-            ])
-            .output()
-            .ok()
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-            .filter(|p| !p.is_empty());
-        let _ = Command::new("tmux")
-            .args(["-L", &self.socket, "kill-server"])
-            .output();
-        if let Some(p) = socket_path {
-            let _ = std::fs::remove_file(p);
-        }
     }
 }
 

@@ -9,6 +9,7 @@ use rex_core::endpoint::{Endpoint, EndpointOptions};
 use rex_core::registry::{ConnectOptions, Rex};
 use rex_tests::TestRegistry;
 use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 /// Network settings for tests: small timeouts, quick retries.
@@ -109,4 +110,42 @@ pub fn connect_anonymous(reg: &TestRegistry) -> Rex {
     Conn::new(reg.url())
         .ca(reg.ca_cert_path().map(|p| p.to_path_buf()))
         .connect()
+}
+
+/// A capturing log writer: what rex logs at a level, to search for secrets and spans.
+#[derive(Clone, Default)]
+pub struct Capture(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Capture {
+    type Writer = Capture;
+    fn make_writer(&'a self) -> Capture {
+        self.clone()
+    }
+}
+
+impl Capture {
+    /// A subscriber writing into this capture; installed per test thread (tokio tests run
+    /// on the current thread), so tests do not see each other's logs.
+    pub fn install(&self, level: tracing::Level) -> tracing::subscriber::DefaultGuard {
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(level)
+            .with_writer(self.clone())
+            .with_ansi(false)
+            .finish();
+        tracing::subscriber::set_default(subscriber)
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8(self.0.lock().unwrap().clone()).unwrap()
+    }
 }
