@@ -1717,9 +1717,16 @@ impl Rex {
         Fut: std::future::Future<Output = Result<FetchOutcome>> + Send + 'static,
     {
         if got.stale && self.cache.consistency() == Consistency::Eventual {
-            // Detached: the value lands in the cache for the next read.
-            drop(self.cache.spawn_refresh(key, fetch));
+            // In the background: the value lands in the cache for the next read.
+            self.cache.refresh_behind(key, fetch);
         }
+    }
+
+    /// Wait for the background refreshes that eventual consistency started (the stale
+    /// listings served by this facade). One-shot commands call this before their runtime
+    /// ends, after the result is computed; see [`Cache::refresh_behind`].
+    pub async fn settle_background(&self) {
+        self.cache.settle_refreshes().await;
     }
 
     /// By tag. Tags are mutable pointers, so the tag is resolved by the registry on

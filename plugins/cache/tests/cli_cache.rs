@@ -120,6 +120,52 @@ fn tags_ttl_from_config_expires_the_list() {
     assert_eq!(after.2, blobs, "configs are digest-addressed: still cached");
 }
 
+/// Eventual consistency through the binary: an expired tag list is served at once and
+/// refreshed in the background of the same run (alongside the rest of the command, and
+/// waited for before the process ends), so the next run reads the new list. Without the
+/// wait the refresh died with the run's runtime and the old list was served for ever.
+#[test]
+fn eventual_serves_the_expired_list_and_the_next_run_reads_the_refreshed_one() {
+    let env = Env::new();
+    env.config("[cache.ttl]\ntags = 1\n\n[cache.behavior]\nconsistency = \"eventual\"\n");
+    let names = |v: Value| -> Vec<String> {
+        v["tags"]
+            .as_array()
+            .expect("tags")
+            .iter()
+            .map(|t| {
+                t["tag"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{t}"))
+                    .to_string()
+            })
+            .collect()
+    };
+    let first = names(env.json(&["image", "rex/oci-image", "-q"]));
+    assert!(!first.contains(&"eventual-new".to_string()), "{first:?}");
+    let spec = rex_tests::fixtures::ImageSpec::new(77).created("2024-06-01T00:00:00Z");
+    rex_tests::block_on(rex_tests::fixtures::push_image(
+        &env.reg.pusher(),
+        "rex/oci-image",
+        &spec,
+        &["eventual-new"],
+    ))
+    .expect("push a new tag");
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+
+    let lists = env.counts().0;
+    let stale = names(env.json(&["image", "rex/oci-image", "-q"]));
+    assert_eq!(stale, first, "the expired list is served as it was");
+    assert_eq!(
+        env.counts().0,
+        lists + 1,
+        "and refreshed behind, in the same run"
+    );
+
+    let next = names(env.json(&["image", "rex/oci-image", "-q"]));
+    assert!(next.contains(&"eventual-new".to_string()), "{next:?}");
+}
+
 #[test]
 fn catalog_ttl_from_config_is_honoured_across_image_runs() {
     let env = Env::new();

@@ -235,6 +235,7 @@ impl CacheBuilder {
                 counters: Mutex::new(HashMap::new()),
                 disk_writes: Arc::new(Mutex::new(())),
                 write_behind: OnceLock::new(),
+                behind: Mutex::new(Vec::new()),
             }),
         }
     }
@@ -276,6 +277,8 @@ struct Inner {
     /// The writer thread for stores from async code, started on the first one (`None`
     /// inside when it could not be started: those stores then write themselves).
     write_behind: OnceLock<Option<writer::WriteBehind>>,
+    /// Refreshes started by [`Cache::refresh_behind`] and not yet settled.
+    behind: Mutex<Vec<tokio::task::JoinHandle<Result<Fetched>>>>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -698,6 +701,38 @@ impl Cache {
         let handle = tokio::runtime::Handle::try_current().ok()?;
         let cache = self.clone();
         Some(handle.spawn(async move { cache.refresh(&key, fetch).await }))
+    }
+
+    /// Eventual consistency's "refresh behind": [`Cache::spawn_refresh`], kept so that
+    /// [`Cache::settle_refreshes`] can wait for it. A long-lived caller (the TUI) never
+    /// needs to; a one-shot command settles before its runtime ends, since a runtime
+    /// that ends drops its unfinished tasks and the stale entry would stay stale.
+    pub fn refresh_behind<F, Fut>(&self, key: CacheKey, fetch: F)
+    where
+        F: FnOnce(Option<String>) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<FetchOutcome>> + Send + 'static,
+    {
+        if let Some(handle) = self.spawn_refresh(key, fetch) {
+            let mut behind = self.inner.behind.lock().unwrap_or_else(|e| e.into_inner());
+            behind.retain(|h| !h.is_finished());
+            behind.push(handle);
+        }
+    }
+
+    /// Wait for every refresh started by [`Cache::refresh_behind`]. A failed refresh
+    /// leaves the stale entry as it was (logged); it is not an error of the command.
+    pub async fn settle_refreshes(&self) {
+        let pending =
+            std::mem::take(&mut *self.inner.behind.lock().unwrap_or_else(|e| e.into_inner()));
+        for handle in pending {
+            match handle.await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    tracing::debug!(error = %e, "refresh behind failed; the stale entry stays")
+                }
+                Err(e) => tracing::debug!(error = %e, "refresh behind did not finish"),
+            }
+        }
     }
 
     async fn settle(

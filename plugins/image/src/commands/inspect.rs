@@ -66,7 +66,7 @@ pub fn run(
 ) -> Result<Output, PluginError> {
     let rex = connect(settings, Some(&args.reference))?;
     let want_referrers = args.raw.is_none();
-    let (info, referrers) = block_on(host, async {
+    let (info, referrers) = block_on(host, &rex, async {
         let info = fetch(&rex, &args.reference, args.platform.as_ref()).await?;
         let referrers = if want_referrers {
             // Nice to have: a registry that refuses it should not spoil the inspection.

@@ -52,7 +52,7 @@ pub fn run(
     host: &dyn Host,
 ) -> Result<ListReport, PluginError> {
     let rex = connect(settings, None)?;
-    block_on(host, async {
+    block_on(host, &rex, async {
         let names = rex
             .list_repositories()
             .await

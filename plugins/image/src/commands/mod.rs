@@ -161,9 +161,13 @@ pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, PluginError> {
         .map_err(|e| PluginError::general(format!("cannot start an async runtime: {e}")))
 }
 
-/// Run `fut`, giving up with `Interrupted` as soon as the user presses Ctrl+C.
+/// Run `fut` for `rex`, giving up with `Interrupted` as soon as the user presses Ctrl+C.
+/// Before the runtime ends, the refreshes that eventual consistency started in the
+/// background (they ran alongside the rest of `fut`) are waited for, so the next run
+/// reads the refreshed value (`Rex::settle_background`).
 pub(crate) fn block_on<T>(
     host: &dyn Host,
+    rex: &Rex,
     fut: impl Future<Output = Result<T, PluginError>>,
 ) -> Result<T, PluginError> {
     let rt = runtime()?;
@@ -176,8 +180,13 @@ pub(crate) fn block_on<T>(
                 tokio::time::sleep(Duration::from_millis(50)).await;
             }
         };
+        let settled = async {
+            let r = fut.await;
+            rex.settle_background().await;
+            r
+        };
         tokio::select! {
-            r = fut => r,
+            r = settled => r,
             () = cancelled => Err(PluginError::new(ErrorKind::Interrupted, "interrupted")),
         }
     })

@@ -97,7 +97,11 @@ pub fn run(
     host: &dyn Host,
 ) -> Result<ShowReport, PluginError> {
     let rex = connect(settings, Some(&args.reference))?;
-    let info = block_on(host, fetch(&rex, &args.reference, args.platform.as_ref()))?;
+    let info = block_on(
+        host,
+        &rex,
+        fetch(&rex, &args.reference, args.platform.as_ref()),
+    )?;
     Ok(ShowReport::from_info(&info))
 }
 

@@ -107,7 +107,7 @@ pub fn run(
         .normalized_for(&rex.endpoint().registry_host())
         .repository()
         .to_owned();
-    block_on(host, async {
+    block_on(host, &rex, async {
         let tags = rex
             .list_tags(&repo)
             .await

@@ -69,7 +69,7 @@ pub fn run(
     let rex = Rex::new(settings).map_err(core_err)?;
     let conc = concurrency(settings);
     let details = wants_details(settings, context);
-    let results = block_on(host, find(&rex, &query, args, conc, details, host))?;
+    let results = block_on(host, &rex, find(&rex, &query, args, conc, details, host))?;
     Ok(ImageSearchReport {
         query: args.query.clone(),
         search_type: "image",

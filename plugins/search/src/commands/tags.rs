@@ -95,6 +95,7 @@ pub fn run(
     let details = wants_details(settings, context);
     let results = block_on(
         host,
+        &rex,
         find(&rex, &query, args, image.as_ref(), conc, details, host),
     )?;
     Ok(TagsSearchReport {
