@@ -5,6 +5,7 @@
 mod common;
 
 use common::*;
+use rex_tests::{Mode, TestRegistry};
 use std::os::unix::fs::PermissionsExt;
 use std::time::{Duration, Instant};
 
@@ -513,30 +514,29 @@ fn plugin_errors_map_to_exit_codes() {
 /// A real registry, reached by the external plugin with the settings rex resolved.
 #[test]
 fn external_plugin_reaches_a_real_registry() {
-    let Some(reg) = Registry::start() else {
-        panic!("docker-registry could not be started (is /usr/bin/docker-registry installed?)");
-    };
+    let reg = TestRegistry::start(Mode::Anonymous);
+    let addr = reg.host_port();
     let sb = Sandbox::new();
     sb.add_plugin(&hello_vendor_so(), "librex_plugin_hello_vendor.so");
     let ping = sb
-        .run(&["-f", "json", "-r", &reg.addr, "acme", "ping"])
+        .run(&["-f", "json", "-r", &addr, "acme", "ping"])
         .ok()
         .json();
     assert_eq!(ping["reachable"], true, "{ping}");
-    assert_eq!(ping["registry"], reg.addr.as_str());
+    assert_eq!(ping["registry"], addr.as_str());
     // REX_REGISTRY is used when no flag is given; --timeout reaches the plugin.
     let r = Run::from(
         sb.cmd()
-            .env("REX_REGISTRY", &reg.addr)
+            .env("REX_REGISTRY", &addr)
             .args(["-f", "json", "--timeout", "7", "acme", "ping"])
             .output()
             .unwrap(),
     )
     .ok();
     assert_eq!(r.json()["timeout_secs"], 7);
-    reg.push_empty_image("team/app");
+    push_tiny_image(&reg, "team/app");
     let repos = sb
-        .run(&["-f", "json", "-r", &reg.addr, "acme", "repos"])
+        .run(&["-f", "json", "-r", &addr, "acme", "repos"])
         .ok()
         .json();
     assert_eq!(
@@ -544,131 +544,6 @@ fn external_plugin_reaches_a_real_registry() {
         serde_json::json!(["team/app"]),
         "{repos}"
     );
-}
-
-/// A throwaway `docker-registry` on a free port (the shared harness is not a dependency
-/// of this crate's tests yet).
-struct Registry {
-    child: std::process::Child,
-    addr: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Registry {
-    fn start() -> Option<Registry> {
-        let dir = tempfile::tempdir().ok()?;
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .ok()?
-            .local_addr()
-            .ok()?
-            .port();
-        let addr = format!("127.0.0.1:{port}");
-        let config = dir.path().join("config.yml");
-        std::fs::write(
-            &config,
-            format!(
-                "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\n  delete:\n    enabled: true\nhttp:\n  addr: {addr}\n",
-                dir.path().join("data").display()
-            ),
-        )
-        .ok()?;
-        let child = std::process::Command::new("docker-registry")
-            .args(["serve", config.to_str()?])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
-            .spawn()
-            .ok()?;
-        let reg = Registry {
-            child,
-            addr,
-            _dir: dir,
-        };
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while Instant::now() < deadline {
-            if std::net::TcpStream::connect(&reg.addr).is_ok() {
-                return Some(reg);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        None
-    }
-
-    fn http(&self, method: &str, path: &str, content_type: &str, body: &[u8]) -> (u16, String) {
-        use std::io::{Read, Write};
-        let mut s = std::net::TcpStream::connect(&self.addr).unwrap();
-        let head = format!(
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-            self.addr,
-            body.len()
-        );
-        s.write_all(head.as_bytes()).unwrap();
-        s.write_all(body).unwrap();
-        let mut resp = String::new();
-        s.read_to_string(&mut resp).unwrap();
-        let status = resp.split_whitespace().nth(1).unwrap().parse().unwrap();
-        (status, resp)
-    }
-
-    fn upload_blob(&self, repo: &str, data: &[u8]) -> String {
-        use sha2::Digest;
-        let digest = format!("sha256:{}", hex::encode(sha2::Sha256::digest(data)));
-        let (status, resp) = self.http(
-            "POST",
-            &format!("/v2/{repo}/blobs/uploads/"),
-            "application/octet-stream",
-            b"",
-        );
-        assert_eq!(status, 202, "{resp}");
-        let location = resp
-            .lines()
-            .find_map(|l| {
-                l.strip_prefix("Location: ")
-                    .or_else(|| l.strip_prefix("location: "))
-            })
-            .unwrap()
-            .trim()
-            .to_owned();
-        let path = location
-            .split_once(&self.addr)
-            .map(|(_, p)| p.to_owned())
-            .unwrap_or(location);
-        let sep = if path.contains('?') { '&' } else { '?' };
-        let (status, resp) = self.http(
-            "PUT",
-            &format!("{path}{sep}digest={digest}"),
-            "application/octet-stream",
-            data,
-        );
-        assert_eq!(status, 201, "{resp}");
-        digest
-    }
-
-    /// Push a minimal OCI image (empty config, no layers) as `repo:latest`.
-    fn push_empty_image(&self, repo: &str) {
-        let config = b"{}";
-        let digest = self.upload_blob(repo, config);
-        let manifest = serde_json::json!({
-            "schemaVersion": 2,
-            "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": {"mediaType": "application/vnd.oci.image.config.v1+json", "digest": digest, "size": config.len()},
-            "layers": []
-        })
-        .to_string();
-        let (status, resp) = self.http(
-            "PUT",
-            &format!("/v2/{repo}/manifests/latest"),
-            "application/vnd.oci.image.manifest.v1+json",
-            manifest.as_bytes(),
-        );
-        assert_eq!(status, 201, "{resp}");
-    }
-}
-
-impl Drop for Registry {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[test]
@@ -746,4 +621,125 @@ fn api_version_rules_apply_to_real_libraries() {
             host: API_VERSION
         }
     );
+}
+
+/// One small image as `repo:latest`, pushed through the registry's API.
+fn push_tiny_image(reg: &TestRegistry, repo: &str) {
+    let spec = rex_tests::fixtures::ImageSpec::new(7);
+    rex_tests::block_on(rex_tests::fixtures::push_image(
+        &reg.pusher(),
+        repo,
+        &spec,
+        &["latest"],
+    ))
+    .expect("push an image");
+}
+
+/// The quick start of docs/plugins.md is real: its `src/lib.rs` is the example crate
+/// `plugins/examples/quickstart` verbatim, and the library it builds installs and runs as
+/// the guide's console session shows.
+#[test]
+fn the_guides_quick_start_plugin_builds_installs_and_runs() {
+    let root = workspace_root();
+    let guide = std::fs::read_to_string(root.join("docs/plugins.md")).unwrap();
+    let quick = &guide[guide.find("## Quick start").expect("a quick start")..];
+    let code = quick
+        .split("```rust\n")
+        .nth(1)
+        .and_then(|rest| rest.split("```\n").next())
+        .expect("a rust block in the quick start");
+    let crate_src =
+        std::fs::read_to_string(root.join("plugins/examples/quickstart/src/lib.rs")).unwrap();
+    assert_eq!(
+        code, crate_src,
+        "docs/plugins.md's quick start and plugins/examples/quickstart/src/lib.rs differ"
+    );
+
+    let sb = Sandbox::new();
+    let so = plugin_artifacts().join("librex_plugin_acme.so");
+    let r = sb
+        .run(&["-f", "pretty", "plugin", "install", so.to_str().unwrap()])
+        .ok();
+    let line = r.stdout.trim();
+    assert!(
+        line.starts_with("✓ Installed plugin 'acme' 0.1.0 (API 1.0) to ")
+            && line.ends_with("/rex/plugins/librex_plugin_acme.so; commands: acme"),
+        "{line}"
+    );
+    let r = Run::from(
+        sb.cmd()
+            .env("REX_PLUGIN_PATH", sb.installed_dir())
+            .args(["-f", "pretty", "acme", "hello", "rex"])
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    assert_eq!(r.stdout.trim(), "✓ hello rex");
+    let r = Run::from(
+        sb.cmd()
+            .env("REX_PLUGIN_PATH", sb.installed_dir())
+            .args(["-f", "json", "acme", "hello"])
+            .output()
+            .unwrap(),
+    )
+    .ok();
+    assert_eq!(r.json(), serde_json::json!({ "greeting": "hello world" }));
+}
+
+/// A differently named external plugin adds a subcommand to the built-in `registry`
+/// group: help shows it beside the built-ins, it runs in the external library against the
+/// real registry, and the built-in subcommands still run in the built-in plugin.
+#[test]
+fn an_external_plugin_extends_a_builtin_group() {
+    let reg = TestRegistry::start(Mode::Anonymous);
+    push_tiny_image(&reg, "team/app");
+    push_tiny_image(&reg, "team/db");
+    let sb = Sandbox::new();
+    let before = sb.run(&["registry", "--help"]).ok();
+    assert!(!help_commands(&before.stdout).contains(&"usage".to_owned()));
+    sb.run(&["registry", "usage"]).code(2);
+
+    sb.add_plugin(
+        &plugin_artifacts().join("librex_plugin_registry_usage.so"),
+        "librex_plugin_registry_usage.so",
+    );
+    let help = sb.run(&["registry", "--help"]).ok();
+    let commands = help_commands(&help.stdout);
+    for c in ["usage", "list", "login", "cache", "init"] {
+        assert!(
+            commands.contains(&c.to_owned()),
+            "{c} missing:\n{}",
+            help.stdout
+        );
+    }
+    assert!(
+        help.stderr.is_empty(),
+        "no collision warning: {}",
+        help.stderr
+    );
+    let usage_help = sb.run(&["registry", "usage", "--help"]).ok();
+    assert!(
+        usage_help.stdout.contains("--tags"),
+        "{}",
+        usage_help.stdout
+    );
+
+    let addr = reg.host_port();
+    let usage = sb
+        .run(&["-f", "json", "-r", &addr, "registry", "usage", "--tags"])
+        .ok()
+        .json();
+    assert_eq!(usage, serde_json::json!({ "repositories": 2, "tags": 2 }));
+    // The built-in group's own commands are unaffected.
+    sb.run(&["registry", "init", "local", &reg.url()]).ok();
+    let list = sb.run(&["-f", "json", "registry", "list"]).ok().json();
+    assert!(list.to_string().contains("local"), "{list}");
+    let info = sb.run(&["-f", "json", "plugin", "list"]).ok().json();
+    let ext = info
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "registry-usage")
+        .expect("listed");
+    assert_eq!(ext["status"], "ok", "{ext}");
 }

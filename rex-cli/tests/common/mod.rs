@@ -44,6 +44,10 @@ pub fn plugin_artifacts() -> &'static Path {
                 "rex-plugin-hello-vendor",
                 "-p",
                 "rex-plugin-bad-api",
+                "-p",
+                "rex-plugin-acme",
+                "-p",
+                "rex-plugin-registry-usage",
             ])
             .env("CARGO_TARGET_DIR", target_dir());
         if profile_dir().file_name().is_some_and(|p| p == "release") {
