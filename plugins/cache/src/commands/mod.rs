@@ -10,16 +10,12 @@ use rex_core::config::{RegistryTarget, Settings};
 use rex_core::endpoint::Endpoint;
 use rex_core::format::{format_size, Units};
 use rex_plugin_api::{Cell, ErrorKind, Invocation, PluginError};
+pub(crate) use rex_plugin_support::core_err;
 use serde::Serialize;
 
-/// The settings the host resolved.
+/// The settings the host resolved (flags > env > file > defaults).
 pub(crate) fn settings(inv: &Invocation) -> Result<Settings, PluginError> {
-    serde_json::from_value(inv.settings.clone()).map_err(|e| {
-        PluginError::new(
-            ErrorKind::Config,
-            format!("cannot read the settings rex passed to the cache plugin: {e}"),
-        )
-    })
+    rex_plugin_support::settings(inv, "cache")
 }
 
 /// The cache directory the settings name, opened for maintenance: also when
@@ -114,23 +110,4 @@ pub(crate) fn entries(n: u64) -> &'static str {
     } else {
         "entries"
     }
-}
-
-/// A core error as a plugin error: same kind (hence exit code), message and hint.
-pub(crate) fn core_err(e: rex_core::Error) -> PluginError {
-    let kind = match e.kind() {
-        rex_core::ErrorKind::General => ErrorKind::General,
-        rex_core::ErrorKind::Usage => ErrorKind::Usage,
-        rex_core::ErrorKind::Network => ErrorKind::Network,
-        rex_core::ErrorKind::Auth => ErrorKind::Auth,
-        rex_core::ErrorKind::NotFound => ErrorKind::NotFound,
-        rex_core::ErrorKind::Config => ErrorKind::Config,
-        rex_core::ErrorKind::Cache => ErrorKind::Cache,
-        rex_core::ErrorKind::Interrupted => ErrorKind::Interrupted,
-    };
-    let mut out = PluginError::new(kind, e.to_string());
-    if let Some(hint) = e.hint() {
-        out = out.with_hint(hint);
-    }
-    out
 }

@@ -9,16 +9,12 @@ pub mod show;
 
 use rex_core::config::Settings;
 use rex_plugin_api::{ErrorKind, Invocation, PluginError};
+pub(crate) use rex_plugin_support::core_err;
 use std::path::PathBuf;
 
 /// The settings the host resolved (flags > env > file > defaults).
 pub(crate) fn settings(inv: &Invocation) -> Result<Settings, PluginError> {
-    serde_json::from_value(inv.settings.clone()).map_err(|e| {
-        PluginError::new(
-            ErrorKind::Config,
-            format!("cannot read the settings rex passed to the config plugin: {e}"),
-        )
-    })
+    rex_plugin_support::settings(inv, "config")
 }
 
 /// The config file in use; the host always resolves one (it may not exist yet).
@@ -27,30 +23,6 @@ pub(crate) fn config_file(settings: &Settings) -> Result<PathBuf, PluginError> {
         PluginError::new(ErrorKind::Config, "no configuration file location is known")
             .with_hint("pass --config <PATH> or set REX_CONFIG")
     })
-}
-
-/// A core error as a plugin error: same kind (hence same exit code), message and hint.
-pub(crate) fn core_err(e: rex_core::Error) -> PluginError {
-    let kind = match e.kind() {
-        rex_core::ErrorKind::General => ErrorKind::General,
-        rex_core::ErrorKind::Usage => ErrorKind::Usage,
-        rex_core::ErrorKind::Network => ErrorKind::Network,
-        rex_core::ErrorKind::Auth => ErrorKind::Auth,
-        rex_core::ErrorKind::NotFound => ErrorKind::NotFound,
-        rex_core::ErrorKind::Config => ErrorKind::Config,
-        rex_core::ErrorKind::Cache => ErrorKind::Cache,
-        rex_core::ErrorKind::Interrupted => ErrorKind::Interrupted,
-    };
-    let mut out = PluginError::new(kind, e.to_string());
-    if let Some(hint) = e.hint() {
-        out = out.with_hint(hint);
-    }
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
-        out = out.with_detail(s.to_string());
-        source = s.source();
-    }
-    out
 }
 
 #[cfg(test)]

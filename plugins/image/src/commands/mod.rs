@@ -11,53 +11,11 @@ use rex_core::config::Settings;
 use rex_core::reference::Reference;
 use rex_core::registry::Rex;
 use rex_plugin_api::{ErrorKind, Host, Invocation, PluginError, Progress};
-use std::future::Future;
-use std::time::Duration;
+pub(crate) use rex_plugin_support::{block_on, core_err};
 
 /// The settings the host resolved (flags > env > file > defaults).
 pub(crate) fn settings(inv: &Invocation) -> Result<Settings, PluginError> {
-    serde_json::from_value(inv.settings.clone()).map_err(|e| {
-        PluginError::new(
-            ErrorKind::Config,
-            format!("cannot read the settings rex passed to the image plugin: {e}"),
-        )
-    })
-}
-
-/// A core error as a plugin error: same kind (hence same exit code), message and hint.
-/// (The registry and config plugins keep their own crate-private copies; there is no
-/// shared helper because rex-plugin-api must not know rex-core.)
-pub(crate) fn core_err(e: rex_core::Error) -> PluginError {
-    let kind = match e.kind() {
-        rex_core::ErrorKind::General => ErrorKind::General,
-        rex_core::ErrorKind::Usage => ErrorKind::Usage,
-        rex_core::ErrorKind::Network => ErrorKind::Network,
-        rex_core::ErrorKind::Auth => ErrorKind::Auth,
-        rex_core::ErrorKind::NotFound => ErrorKind::NotFound,
-        rex_core::ErrorKind::Config => ErrorKind::Config,
-        rex_core::ErrorKind::Cache => ErrorKind::Cache,
-        rex_core::ErrorKind::Interrupted => ErrorKind::Interrupted,
-    };
-    let mut out = PluginError::new(kind, e.to_string());
-    if let Some(hint) = e.hint() {
-        out = out.with_hint(hint);
-    }
-    // Only a root cause the message does not already mention is worth a line.
-    let mut root = std::error::Error::source(&e);
-    while let Some(next) = root.and_then(|s| s.source()) {
-        root = Some(next);
-    }
-    if let Some(root) = root.map(|r| r.to_string()) {
-        let cause = root.to_ascii_lowercase();
-        let known = cause
-            .split(" (os error")
-            .next()
-            .is_some_and(|c| out.message.to_ascii_lowercase().contains(c.trim()));
-        if !known {
-            out = out.with_detail(root);
-        }
-    }
-    out
+    rex_plugin_support::settings(inv, "image")
 }
 
 /// A not-found error gets `hint`, naming this CLI's commands (the core's generic hint
@@ -151,45 +109,6 @@ pub(crate) fn connect(
         }
         None => Rex::new(settings).map_err(core_err),
     }
-}
-
-/// The plugin owns its async runtime (the host's never crosses the plugin boundary).
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, PluginError> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| PluginError::general(format!("cannot start an async runtime: {e}")))
-}
-
-/// Run `fut` for `rex`, giving up with `Interrupted` as soon as the user presses Ctrl+C.
-/// Before the runtime ends, the refreshes that eventual consistency started in the
-/// background (they ran alongside the rest of `fut`) are waited for, so the next run
-/// reads the refreshed value (`Rex::settle_background`).
-pub(crate) fn block_on<T>(
-    host: &dyn Host,
-    rex: &Rex,
-    fut: impl Future<Output = Result<T, PluginError>>,
-) -> Result<T, PluginError> {
-    let rt = runtime()?;
-    rt.block_on(async {
-        let cancelled = async {
-            loop {
-                if host.is_cancelled() {
-                    return;
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-        };
-        let settled = async {
-            let r = fut.await;
-            rex.settle_background().await;
-            r
-        };
-        tokio::select! {
-            r = settled => r,
-            () = cancelled => Err(PluginError::new(ErrorKind::Interrupted, "interrupted")),
-        }
-    })
 }
 
 /// Progress reports for a task of `total` items, ended on drop.

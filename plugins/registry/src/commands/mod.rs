@@ -10,16 +10,12 @@ pub mod r#use;
 
 use rex_core::config::{RegistryEntry, Settings};
 use rex_plugin_api::{ErrorKind, Invocation, PluginError};
+pub(crate) use rex_plugin_support::{core_err, runtime};
 use std::path::PathBuf;
 
 /// The settings the host resolved (flags > env > file > defaults).
 pub(crate) fn settings(inv: &Invocation) -> Result<Settings, PluginError> {
-    serde_json::from_value(inv.settings.clone()).map_err(|e| {
-        PluginError::new(
-            ErrorKind::Config,
-            format!("cannot read the settings rex passed to the registry plugin: {e}"),
-        )
-    })
+    rex_plugin_support::settings(inv, "registry")
 }
 
 /// The config file in use; the host always resolves one (it may not exist yet).
@@ -64,50 +60,6 @@ pub(crate) fn unknown_registry(settings: &Settings, name: &str) -> PluginError {
         format!("no registry named '{name}' is configured"),
     )
     .with_hint(hint)
-}
-
-/// A core error as a plugin error: same kind (hence same exit code), message and hint.
-pub(crate) fn core_err(e: rex_core::Error) -> PluginError {
-    let kind = match e.kind() {
-        rex_core::ErrorKind::General => ErrorKind::General,
-        rex_core::ErrorKind::Usage => ErrorKind::Usage,
-        rex_core::ErrorKind::Network => ErrorKind::Network,
-        rex_core::ErrorKind::Auth => ErrorKind::Auth,
-        rex_core::ErrorKind::NotFound => ErrorKind::NotFound,
-        rex_core::ErrorKind::Config => ErrorKind::Config,
-        rex_core::ErrorKind::Cache => ErrorKind::Cache,
-        rex_core::ErrorKind::Interrupted => ErrorKind::Interrupted,
-    };
-    let mut out = PluginError::new(kind, e.to_string());
-    if let Some(hint) = e.hint() {
-        out = out.with_hint(hint);
-    }
-    // Core messages already describe the failure; only a root cause they do not mention
-    // is worth a line (the intermediate layers are transport noise).
-    let mut root = std::error::Error::source(&e);
-    while let Some(next) = root.and_then(|s| s.source()) {
-        root = Some(next);
-    }
-    if let Some(root) = root.map(|r| r.to_string()) {
-        let message = out.message.to_ascii_lowercase();
-        let cause = root.to_ascii_lowercase();
-        let known = cause
-            .split(" (os error")
-            .next()
-            .is_some_and(|c| message.contains(c.trim()));
-        if !known {
-            out = out.with_detail(root);
-        }
-    }
-    out
-}
-
-/// The plugin owns its async runtime (the host's never crosses the plugin boundary).
-pub(crate) fn runtime() -> Result<tokio::runtime::Runtime, PluginError> {
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| PluginError::general(format!("cannot start an async runtime: {e}")))
 }
 
 #[cfg(test)]
