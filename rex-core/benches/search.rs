@@ -1,8 +1,8 @@
 //! In-process search over 100,000 names, per query (`cargo bench -p rex-core --bench search`).
 //!
-//! Corpus: the file named by `REX_SEARCH_CORPUS` (one name a line; `scripts/bench-search.sh`
-//! unpacks `corpus100k.txt.xz` and sets it), else a deterministic synthetic 100k corpus of
-//! `section/package` names. Queries: `REX_SEARCH_QUERIES` (one a line) or the 20 built-in
+//! Corpus (`rex_tests::corpus::names`): the file named by `REX_SEARCH_CORPUS` (one name a
+//! line; `scripts/bench-search.sh` unpacks `corpus100k.txt.xz` and sets it), else the shared
+//! corpus when present, else a deterministic synthetic 100k corpus of `section/package` names. Queries: `REX_SEARCH_QUERIES` (one a line) or the 20 built-in
 //! queries of the benchmark README. The group name says which corpus was used.
 //!
 //! `cli/<q>` = what `rex search image` and the TUI do per keystroke: score every name, apply
@@ -40,96 +40,6 @@ const QUERIES: &[&str] = &[
     "zzqxj",
 ];
 
-fn corpus() -> (String, Vec<String>) {
-    if let Ok(path) = std::env::var("REX_SEARCH_CORPUS") {
-        let text = std::fs::read_to_string(&path)
-            .unwrap_or_else(|e| panic!("REX_SEARCH_CORPUS={path}: {e}"));
-        return ("corpus".into(), text.lines().map(str::to_owned).collect());
-    }
-    ("synthetic".into(), synthetic(100_000))
-}
-
-/// Debian-like `section/package` names from a fixed word list and a xorshift generator.
-fn synthetic(n: usize) -> Vec<String> {
-    const SECTIONS: &[&str] = &[
-        "libs", "libdevel", "doc", "python", "golang", "web", "httpd", "database", "devel",
-        "fonts", "tex", "admin", "net", "utils", "x11", "games", "rust", "java", "perl",
-    ];
-    const WORDS: &[&str] = &[
-        "lib",
-        "python3",
-        "golang",
-        "github",
-        "x",
-        "net",
-        "nginx",
-        "postgresql",
-        "ssl",
-        "dev",
-        "doc",
-        "common",
-        "data",
-        "utils",
-        "tools",
-        "server",
-        "client",
-        "perl",
-        "ruby",
-        "node",
-        "js",
-        "qt5",
-        "base",
-        "gtk",
-        "fonts",
-        "noto",
-        "texlive",
-        "lang",
-        "linux",
-        "image",
-        "rust",
-        "serde",
-        "requests",
-        "aeson",
-        "ghc",
-        "xfce4",
-        "terminal",
-        "gcc",
-        "12",
-        "cpp",
-        "mod",
-        "plugin",
-        "core",
-        "extra",
-        "java",
-        "api",
-        "http",
-        "json",
-        "xml",
-        "test",
-    ];
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state
-    };
-    (0..n)
-        .map(|_| {
-            let mut name = String::from(SECTIONS[next() as usize % SECTIONS.len()]);
-            name.push('/');
-            let words = 1 + next() as usize % 4;
-            for w in 0..words {
-                if w > 0 {
-                    name.push('-');
-                }
-                name.push_str(WORDS[next() as usize % WORDS.len()]);
-            }
-            name
-        })
-        .collect()
-}
-
 fn queries() -> Vec<String> {
     match std::env::var("REX_SEARCH_QUERIES") {
         Ok(path) => std::fs::read_to_string(&path)
@@ -143,7 +53,7 @@ fn queries() -> Vec<String> {
 }
 
 fn bench_search(c: &mut Criterion) {
-    let (label, owned) = corpus();
+    let (label, owned) = rex_tests::corpus::names();
     let names: Vec<&str> = owned.iter().map(String::as_str).collect();
     let cli = SearchOptions {
         limit: Some(DEFAULT_LIMIT),

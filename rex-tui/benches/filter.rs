@@ -6,9 +6,9 @@
 //! highlight indices of one screen of rows. `typing/<q>` reports the time for the whole
 //! word; divide by its length for ms/keystroke (the bench prints that too).
 //!
-//! Corpus, first that works: `REX_SEARCH_CORPUS=<plain file>`, the shared benchmark corpus
-//! (`/work/shared/bench/search/corpus100k.txt.xz` unpacked with `xz -dc`, when present),
-//! else a deterministic synthetic 100k corpus, so CI needs nothing outside the repo.
+//! Corpus (`rex_tests::corpus::names`), first that works: `REX_SEARCH_CORPUS=<plain file>`,
+//! the shared benchmark corpus (`/work/shared/bench/search/corpus100k.txt.xz`, when
+//! present), else a deterministic synthetic 100k corpus, so CI needs nothing outside the repo.
 
 // A bench reports its summary on stdout.
 #![allow(clippy::print_stdout)]
@@ -19,7 +19,6 @@ use rex_tui::filter::match_indices;
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
-const SHARED_CORPUS: &str = "/work/shared/bench/search/corpus100k.txt.xz";
 /// Rows of a tall terminal: the rows the UI highlights per frame.
 const SCREEN_ROWS: usize = 60;
 const QUERIES: &[&str] = &[
@@ -33,101 +32,6 @@ const QUERIES: &[&str] = &[
     "fonts/noto",
     "zzqxj",
 ];
-
-fn corpus() -> (&'static str, Vec<String>) {
-    let lines = |t: String| t.lines().map(str::to_owned).collect::<Vec<_>>();
-    if let Ok(path) = std::env::var("REX_SEARCH_CORPUS") {
-        if let Ok(text) = std::fs::read_to_string(&path) {
-            return ("corpus", lines(text));
-        }
-    }
-    if std::path::Path::new(SHARED_CORPUS).exists() {
-        let out = std::process::Command::new("xz")
-            .args(["-dc", SHARED_CORPUS])
-            .output();
-        match out {
-            Ok(out) if out.status.success() => {
-                if let Ok(text) = String::from_utf8(out.stdout) {
-                    return ("corpus", lines(text));
-                }
-            }
-            // No xz or a broken file: fall back to the synthetic corpus.
-            _ => {}
-        }
-    }
-    ("synthetic", synthetic(100_000))
-}
-
-/// Debian-like `section/package` names from fixed word lists and a xorshift generator.
-fn synthetic(n: usize) -> Vec<String> {
-    const SECTIONS: &[&str] = &[
-        "libs", "libdevel", "doc", "python", "golang", "web", "httpd", "database", "devel",
-        "fonts", "tex", "admin", "net", "utils", "x11", "games", "rust", "java", "perl",
-    ];
-    const WORDS: &[&str] = &[
-        "lib",
-        "python3",
-        "golang",
-        "github",
-        "x",
-        "net",
-        "nginx",
-        "postgresql",
-        "ssl",
-        "dev",
-        "doc",
-        "common",
-        "data",
-        "utils",
-        "tools",
-        "server",
-        "client",
-        "perl",
-        "ruby",
-        "node",
-        "js",
-        "qt5",
-        "base",
-        "gtk",
-        "fonts",
-        "noto",
-        "texlive",
-        "lang",
-        "linux",
-        "image",
-        "rust",
-        "serde",
-        "requests",
-        "aeson",
-        "ghc",
-        "xfce4",
-        "terminal",
-        "gcc",
-        "12",
-        "cpp",
-        "mod",
-    ];
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state as usize
-    };
-    (0..n)
-        .map(|_| {
-            let mut name = String::from(SECTIONS[next() % SECTIONS.len()]);
-            name.push('/');
-            for w in 0..1 + next() % 4 {
-                if w > 0 {
-                    name.push('-');
-                }
-                name.push_str(WORDS[next() % WORDS.len()]);
-            }
-            name
-        })
-        .collect()
-}
 
 /// One keystroke's work, as the UI does it: `ListView::set_query` (narrowed when the
 /// query grew, a full pass otherwise; the cursor goes to the best match), then the highlight
@@ -173,7 +77,7 @@ fn process_cpu() -> Option<Duration> {
 }
 
 fn bench(c: &mut Criterion) {
-    let (kind, items) = corpus();
+    let (kind, items) = rex_tests::corpus::names();
     let mut list = ListView::new(None);
     list.set_items(items);
     let n = list.items.len();

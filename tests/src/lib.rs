@@ -8,12 +8,14 @@
 //!   demand (429, 503, resets, bad digests, cross-host redirects, slow and huge responses).
 //! * [`proxy`]: a `CONNECT` forward proxy that records its tunnels (HTTPS via a proxy).
 //! * [`cli`]: isolation helpers for running the `rex` binary.
+//! * [`corpus`]: the 100,000 names the search and filter benchmarks run over.
 //! * [`tmux`]: a private tmux server and pane, for tests in a real pseudo-terminal.
 //!
 //! Background servers run on one process-wide tokio runtime owned by this crate, so they
 //! outlive any `#[tokio::test]` runtime and can be shared between tests.
 
 pub mod cli;
+pub mod corpus;
 pub mod faults;
 pub mod fixtures;
 mod http;
