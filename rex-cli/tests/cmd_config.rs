@@ -1,7 +1,6 @@
 //! End-to-end tests of `rex config` through the real binary, in an isolated HOME.
 
-use rex_tests::cli::{rex_command, RexHome};
-use serde_json::Value;
+use rex_tests::cli::{rex_command, RexHome, Run};
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -11,40 +10,8 @@ fn rex(home: &RexHome) -> Command {
     c
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
 fn run(mut cmd: Command, args: &[&str]) -> Run {
-    let out = cmd.args(args).output().expect("run rex");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
-}
-
-impl Run {
-    #[track_caller]
-    fn code(self, code: i32) -> Run {
-        assert_eq!(
-            self.code, code,
-            "exit code\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-    #[track_caller]
-    fn ok(self) -> Run {
-        self.code(0)
-    }
-    #[track_caller]
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
-    }
+    Run::of(cmd.args(args))
 }
 
 fn config_file(home: &RexHome) -> PathBuf {

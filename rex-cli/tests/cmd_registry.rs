@@ -2,7 +2,7 @@
 //! binary, against real `docker-registry` processes (anonymous, basic, token), in an
 //! isolated HOME. Credentials go to rex's 0600 fallback file (no keyring in tests).
 
-use rex_tests::cli::{rex_command, RexHome};
+use rex_tests::cli::{rex_command, RexHome, Run};
 use rex_tests::{Mode, TestRegistry};
 use serde_json::Value;
 use std::io::Write as _;
@@ -18,48 +18,6 @@ fn rex(home: &RexHome) -> Command {
     c
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    #[track_caller]
-    fn code(self, code: i32) -> Run {
-        assert_eq!(
-            self.code, code,
-            "exit code\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-    #[track_caller]
-    fn ok(self) -> Run {
-        self.code(0)
-    }
-    #[track_caller]
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
-    }
-    /// Neither stream mentions the secret.
-    #[track_caller]
-    fn no_secret(self, secret: &str) -> Run {
-        assert!(
-            !self.stdout.contains(secret),
-            "password on stdout:\n{}",
-            self.stdout
-        );
-        assert!(
-            !self.stderr.contains(secret),
-            "password on stderr:\n{}",
-            self.stderr
-        );
-        self
-    }
-}
-
 fn run_with_stdin(home: &RexHome, args: &[&str], stdin: Option<&str>) -> Run {
     let mut cmd = rex(home);
     cmd.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
@@ -71,12 +29,7 @@ fn run_with_stdin(home: &RexHome, args: &[&str], stdin: Option<&str>) -> Run {
         let mut pipe = child.stdin.take().unwrap();
         pipe.write_all(input.as_bytes()).unwrap();
     }
-    let out = child.wait_with_output().unwrap();
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::from(child.wait_with_output().unwrap())
 }
 
 fn run(home: &RexHome, args: &[&str]) -> Run {

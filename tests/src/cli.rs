@@ -148,3 +148,80 @@ pub fn rex_bin() -> PathBuf {
         candidate.display()
     );
 }
+
+/// One finished `rex` run: exit code and both streams, with asserting accessors that
+/// show the streams when they fail.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+    /// stdout exactly as written (raw manifests are compared byte for byte).
+    pub bytes: Vec<u8>,
+}
+
+impl From<std::process::Output> for Run {
+    fn from(o: std::process::Output) -> Run {
+        Run {
+            code: o.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&o.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&o.stderr).into_owned(),
+            bytes: o.stdout,
+        }
+    }
+}
+
+impl Run {
+    /// Run `cmd` to the end (stdin closed) and collect it.
+    pub fn of(cmd: &mut Command) -> Run {
+        Run::from(cmd.output().expect("run rex"))
+    }
+
+    #[track_caller]
+    pub fn code(self, code: i32) -> Run {
+        assert_eq!(
+            self.code, code,
+            "exit code\nstdout:\n{}\nstderr:\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    #[track_caller]
+    pub fn ok(self) -> Run {
+        self.code(0)
+    }
+
+    #[track_caller]
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
+    }
+
+    #[track_caller]
+    pub fn yaml(&self) -> serde_json::Value {
+        serde_yaml::from_str(&self.stdout)
+            .unwrap_or_else(|e| panic!("not YAML ({e}):\n{}\n{}", self.stdout, self.stderr))
+    }
+
+    /// The non-empty stdout lines.
+    pub fn lines(&self) -> Vec<&str> {
+        self.stdout.lines().filter(|l| !l.is_empty()).collect()
+    }
+
+    /// Neither stream mentions `secret`.
+    #[track_caller]
+    pub fn no_secret(self, secret: &str) -> Run {
+        assert!(
+            !self.stdout.contains(secret),
+            "secret on stdout:\n{}",
+            self.stdout
+        );
+        assert!(
+            !self.stderr.contains(secret),
+            "secret on stderr:\n{}",
+            self.stderr
+        );
+        self
+    }
+}

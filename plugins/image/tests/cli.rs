@@ -2,7 +2,7 @@
 //! against real `docker-registry` processes from the rex-tests harness. Expected values
 //! come from the harness' `Fixtures` (what was pushed), never from hard-coded digests.
 
-use rex_tests::cli::{rex_bin, rex_command, RexHome};
+use rex_tests::cli::{rex_bin, rex_command, RexHome, Run};
 use rex_tests::fixtures::{push_image, ImageInfo, ImageSpec};
 use rex_tests::{Fixtures, Mode, SharedRegistry, TestRegistry};
 use serde_json::{json, Value};
@@ -16,53 +16,14 @@ fn fx() -> &'static Fixtures {
     &shared().fixtures
 }
 
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-    bytes: Vec<u8>,
-}
-
-impl Run {
-    #[track_caller]
-    fn code(self, code: i32) -> Run {
-        assert_eq!(
-            self.code, code,
-            "exit code\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-    #[track_caller]
-    fn ok(self) -> Run {
-        self.code(0)
-    }
-    #[track_caller]
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
-    }
-    #[track_caller]
-    fn yaml(&self) -> Value {
-        serde_yaml::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not YAML ({e}):\n{}\n{}", self.stdout, self.stderr))
-    }
-}
-
 /// `rex -r <url> ARGS` in an isolated home, without a cache (each run asks the registry).
 fn rex_at(url: &str, args: &[&str]) -> Run {
     let home = RexHome::new();
-    let out = rex_command(rex_bin(), &home)
-        .args(["--registry", url, "--no-cache"])
-        .args(args)
-        .output()
-        .expect("run rex");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-        bytes: out.stdout,
-    }
+    Run::of(
+        rex_command(rex_bin(), &home)
+            .args(["--registry", url, "--no-cache"])
+            .args(args),
+    )
 }
 
 fn rex(args: &[&str]) -> Run {

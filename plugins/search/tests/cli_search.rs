@@ -6,43 +6,13 @@
 //! Needs the `rex` binary built next to the test executable (`cargo build -p rex-cli`).
 
 use rex_core::search::{search, Query};
-use rex_tests::cli::{rex_bin, rex_command, RexHome};
+use rex_tests::cli::{rex_bin, rex_command, RexHome, Run};
 use rex_tests::fixtures::{push_image, ImageSpec};
 use rex_tests::{Mode, TestRegistry};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::process::{Command, Stdio};
 use std::sync::OnceLock;
-
-struct Run {
-    code: i32,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    #[track_caller]
-    fn code(self, code: i32) -> Run {
-        assert_eq!(
-            self.code, code,
-            "exit code\nstdout:\n{}\nstderr:\n{}",
-            self.stdout, self.stderr
-        );
-        self
-    }
-    #[track_caller]
-    fn ok(self) -> Run {
-        self.code(0)
-    }
-    #[track_caller]
-    fn json(&self) -> Value {
-        serde_json::from_str(&self.stdout)
-            .unwrap_or_else(|e| panic!("not JSON ({e}):\n{}\n{}", self.stdout, self.stderr))
-    }
-    fn lines(&self) -> Vec<&str> {
-        self.stdout.lines().filter(|l| !l.is_empty()).collect()
-    }
-}
 
 fn rex(home: &RexHome) -> Command {
     let mut c = rex_command(rex_bin(), home);
@@ -52,18 +22,7 @@ fn rex(home: &RexHome) -> Command {
 
 fn run(registry: &TestRegistry, args: &[&str]) -> Run {
     let home = RexHome::new();
-    let out = rex(&home)
-        .args(["--registry", &registry.url()])
-        .args(args)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .output()
-        .expect("run rex");
-    Run {
-        code: out.status.code().unwrap_or(-1),
-        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-        stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-    }
+    Run::of(rex(&home).args(["--registry", &registry.url()]).args(args))
 }
 
 /// Repository -> (tag -> created) pushed to the ranking registry.
