@@ -124,8 +124,11 @@ fn in_chunks<R: Send>(
 }
 
 /// Position in `visible` of the best match, ranked exactly as `rex search` ranks (tier,
-/// score, case, shorter name, …); ties keep the earlier position.
-pub fn best_match<S: AsRef<str> + Sync>(
+/// score, case, shorter name, …); ties keep the earlier position. A second ranking pass
+/// over the survivors: the reference that [`filter_pass`]'s one-pass best is tested
+/// against.
+#[cfg(test)]
+fn best_match<S: AsRef<str> + Sync>(
     query: &Query,
     items: &[S],
     visible: &[usize],
@@ -343,6 +346,14 @@ mod tests {
         assert_eq!(best, Some(n - 10));
         items[5] = "openssl/libssl3".into();
         assert_eq!(best_match(&Query::new("libssl"), &items, &all), Some(5));
+        // The one-pass best of filter_pass is the two-pass reference's.
+        for text in ["libssl", "service-4", "team9/", "svc12", "s", "Team", "t*9"] {
+            let q = Query::new(text);
+            let (mut visible, mut record) = (Vec::new(), Vec::new());
+            let best = filter_pass(&q, &items, None, &mut visible, &mut record);
+            let want = best_match(&q, &items, &visible).map(|p| visible[p]);
+            assert_eq!(best, want, "{text}");
+        }
         // Against rex search's own top hit over the whole list.
         for text in ["service-4", "team9/", "svc12"] {
             let q = search::Query::parse(text, false).unwrap();
