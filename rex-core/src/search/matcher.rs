@@ -235,7 +235,9 @@ impl Matcher {
             None => match self.below.take() {
                 // nucleo falls back to a greedy (not optimal) alignment for long haystacks,
                 // so such a score is no bound for a longer query: always test them again.
-                Some(_) if candidate.len() > GREEDY_SAFE_LEN => Verdict::Below(u16::MAX),
+                Some(_) if may_be_greedy(candidate.len(), self.query.needle.len()) => {
+                    Verdict::Below(u16::MAX)
+                }
                 Some(score) => Verdict::Below(score),
                 None => Verdict::NoMatch,
             },
@@ -707,9 +709,15 @@ fn finish(
 /// `match_paths`; 10 here, one point of slack). Gap penalties only subtract.
 pub const MAX_GAIN_PER_CHAR: u32 = SCORE_MATCH_BARE as u32 + 10;
 
-/// Haystacks longer than this (bytes) may be aligned greedily by nucleo (its optimal
-/// matrix holds 100 KiB of cells), so their scores are no bound for narrowing.
-const GREEDY_SAFE_LEN: usize = 1024;
+/// Whether nucleo may align a haystack of `bytes` greedily (not optimally) for a needle of
+/// `needle_chars`: its optimal matrix holds at most 100 KiB of cells and 2,048 haystack
+/// chars. Bytes bound chars from above, so this errs towards "maybe". Such scores are no
+/// bound for narrowing.
+fn may_be_greedy(bytes: usize, needle_chars: usize) -> bool {
+    const MATRIX_CELLS: usize = 100 * 1024;
+    const HAYSTACK_CHARS: usize = 2048;
+    bytes > HAYSTACK_CHARS || bytes.saturating_mul(needle_chars) > MATRIX_CELLS
+}
 
 /// A candidate's verdict in a filter pass ([`Matcher::test`]).
 #[derive(Debug, Clone, Copy)]

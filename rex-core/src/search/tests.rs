@@ -232,8 +232,9 @@ fn narrowing_corpus(n: usize) -> Vec<String> {
                 name.push_str(WORDS[next() % WORDS.len()]);
             }
             if i % 997 == 0 {
-                // Over GREEDY_SAFE_LEN: nucleo may align these greedily.
-                name.push_str(&"q".repeat(1100 + next() % 900));
+                // Long enough for nucleo to align greedily (over its 100 KiB matrix for
+                // longer needles, over 2,048 chars for any).
+                name.push_str(&"q".repeat(1100 + next() % 1900));
                 name.push_str("libssl");
             }
             name
