@@ -31,33 +31,10 @@ fi
 REX=${REX_BIN:-$TARGET/release/rex}
 FIXTURE=${FIXTURE_BIN:-$TARGET/release/examples/bench_fixture}
 
-TMP=$(mktemp -d)
-FIXTURE_PID=
-cleanup() {
-    # Closing the fixture's stdin stops it (and its registry).
-    exec 9>&- 2>/dev/null || true
-    [[ -n "$FIXTURE_PID" ]] && wait "$FIXTURE_PID" 2>/dev/null || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-if [[ -n "${REX_BENCH_URL:-}" ]]; then
-    URL=$REX_BENCH_URL
-    REPO=${REX_BENCH_REPO:-rex/many-tags}
-else
-    echo "starting a registry and pushing the large fixture set (takes a while)..." >&2
-    mkfifo "$TMP/in"
-    "$FIXTURE" --large < "$TMP/in" > "$TMP/fixture.out" &
-    FIXTURE_PID=$!
-    exec 9>"$TMP/in"
-    for _ in $(seq 1 600); do
-        [[ -s "$TMP/fixture.out" ]] && break
-        kill -0 "$FIXTURE_PID" 2>/dev/null || { echo "bench-cache: fixture died" >&2; exit 1; }
-        sleep 1
-    done
-    IFS=$'\t' read -r URL REPO NTAGS < "$TMP/fixture.out"
-    echo "registry $URL, $REPO with $NTAGS tags" >&2
-fi
+BENCH_NAME=bench-cache
+# shellcheck source=lib/bench-fixture.sh
+source "$ROOT/scripts/lib/bench-fixture.sh"
+start_large_fixture
 
 # Isolated rex: a fresh HOME; the cache directory is named explicitly.
 export HOME=$TMP/home XDG_CONFIG_HOME=$TMP/home/.config XDG_CACHE_HOME=$TMP/home/.cache

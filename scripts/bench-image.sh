@@ -31,33 +31,10 @@ REX=${REX_BIN:-$TARGET/release/rex}
 BASELINE=${BASELINE_BIN:-$TARGET/release/examples/baseline_client}
 FIXTURE=${FIXTURE_BIN:-$TARGET/release/examples/bench_fixture}
 
-TMP=$(mktemp -d)
-FIXTURE_PID=
-cleanup() {
-    # Closing the fixture's stdin stops it (and its registry).
-    exec 9>&- 2>/dev/null || true
-    [[ -n "$FIXTURE_PID" ]] && wait "$FIXTURE_PID" 2>/dev/null || true
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-if [[ -n "${REX_BENCH_URL:-}" ]]; then
-    URL=$REX_BENCH_URL
-    REPO=${REX_BENCH_REPO:-rex/many-tags}
-else
-    echo "starting a registry and pushing the large fixture set (takes a while)..." >&2
-    mkfifo "$TMP/in"
-    "$FIXTURE" --large < "$TMP/in" > "$TMP/fixture.out" &
-    FIXTURE_PID=$!
-    exec 9>"$TMP/in"
-    for _ in $(seq 1 600); do
-        [[ -s "$TMP/fixture.out" ]] && break
-        kill -0 "$FIXTURE_PID" 2>/dev/null || { echo "bench-image: fixture died" >&2; exit 1; }
-        sleep 1
-    done
-    IFS=$'\t' read -r URL REPO NTAGS < "$TMP/fixture.out"
-    echo "registry $URL, $REPO with $NTAGS tags" >&2
-fi
+BENCH_NAME=bench-image
+# shellcheck source=lib/bench-fixture.sh
+source "$ROOT/scripts/lib/bench-fixture.sh"
+start_large_fixture
 
 # Isolated rex with a cold cache: a fresh HOME and a new, empty cache dir for every run
 # (--no-cache alone still serves immutable manifests/configs from the cache; it only
