@@ -69,6 +69,11 @@ impl Pane {
         pane
     }
 
+    /// The server's socket name (`tmux -L <name>`).
+    pub fn socket(&self) -> &str {
+        &self.socket
+    }
+
     /// Run a tmux command against this server; panics if it fails.
     pub fn tmux(&self, args: &[&str]) -> String {
         let out = Command::new("tmux")

@@ -177,6 +177,51 @@ fn filter_open_repo_and_tag_then_quit_with_q() {
     );
 }
 
+/// `y` copies through OSC 52: with tmux accepting the sequence from applications
+/// (`set-clipboard on`), what rex wrote lands in tmux's paste buffer. On the image screen
+/// it is the pinned reference, `registry/repo@digest`.
+#[test]
+fn y_copies_the_image_reference_through_osc_52() {
+    let shared = TestRegistry::shared("anonymous");
+    let t = Tmux::start(shared, "osc52");
+    t.tmux(&["set-option", "-s", "set-clipboard", "on"]);
+    t.wait_for("the repository list", |s| s.contains("rex/oci-image"));
+    t.type_text("/");
+    t.type_text("oci-image");
+    t.keys(&["Enter"]);
+    t.wait_for("the tags of rex/oci-image", |s| s.contains("stable"));
+    t.type_text("/");
+    t.type_text("stable");
+    t.keys(&["Enter"]);
+    let digest = shared.fixtures.oci_image.digest.to_string();
+    let short = &digest["sha256:".len().."sha256:".len() + 12];
+    t.wait_for("the image", |s| s.contains(short) && !s.contains("loading"));
+    t.type_text("y");
+    let s = t.wait_for("the copy confirmation", |s| s.contains("Copied"));
+    let want = format!("{}/rex/oci-image@{digest}", shared.host_port());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    let buffer = loop {
+        let out = std::process::Command::new("tmux")
+            .args(["-L", t.socket(), "show-buffer"])
+            .output()
+            .expect("run tmux");
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if text.contains(&want) || std::time::Instant::now() > deadline {
+            break text;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    assert_eq!(
+        buffer.trim(),
+        want,
+        "tmux's buffer after y; buffers: {}; options: {}; screen:\n{s}",
+        t.tmux(&["list-buffers"]),
+        t.tmux(&["show-options", "-s"])
+    );
+    t.type_text("q");
+    t.assert_restored();
+}
+
 #[test]
 fn ctrl_c_exits_cleanly_from_a_nested_screen() {
     let shared = TestRegistry::shared("anonymous");
