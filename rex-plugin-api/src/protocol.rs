@@ -92,6 +92,29 @@ pub struct ArgSpec {
     pub conflicts_with: Vec<String>,
 }
 
+impl ArgSpec {
+    /// An argument with its id, help and kind, every other field at its default: a
+    /// positional unless `long`/`short` are set (struct update syntax:
+    /// `ArgSpec { long: Some("limit".into()), ..ArgSpec::new("limit", "…", ArgKind::Value) }`).
+    pub fn new(id: impl Into<String>, help: impl Into<String>, kind: ArgKind) -> ArgSpec {
+        ArgSpec {
+            id: id.into(),
+            help: help.into(),
+            kind,
+            ..ArgSpec::default()
+        }
+    }
+
+    /// A `--<id>` switch.
+    pub fn flag(id: impl Into<String>, help: impl Into<String>) -> ArgSpec {
+        let id = id.into();
+        ArgSpec {
+            long: Some(id.clone()),
+            ..ArgSpec::new(id, help, ArgKind::Flag)
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ArgKind {

@@ -18,26 +18,10 @@ pub use commands::{clear, prune, stats};
 #[derive(Debug, Default)]
 pub struct CachePlugin;
 
-fn arg(id: &str, help: &str, kind: ArgKind) -> ArgSpec {
-    ArgSpec {
-        id: id.into(),
-        help: help.into(),
-        kind,
-        ..ArgSpec::default()
-    }
-}
-
-fn flag(id: &str, help: &str) -> ArgSpec {
-    ArgSpec {
-        long: Some(id.into()),
-        ..arg(id, help, ArgKind::Flag)
-    }
-}
-
 fn name_arg() -> ArgSpec {
     ArgSpec {
         value_name: Some("NAME".into()),
-        ..arg(
+        ..ArgSpec::new(
             "name",
             "Registry name or address (default: the current registry)",
             ArgKind::Value,
@@ -88,7 +72,7 @@ pub fn registry_cache_command() -> CommandSpec {
                     name_arg(),
                     ArgSpec {
                         conflicts_with: vec!["name".into()],
-                        ..flag("all", "Clear the cache of every registry")
+                        ..ArgSpec::flag("all", "Clear the cache of every registry")
                     },
                     ArgSpec {
                         long: Some("type".into()),
@@ -96,10 +80,10 @@ pub fn registry_cache_command() -> CommandSpec {
                         possible_values: ["catalog", "tags", "manifest", "config"]
                             .map(String::from)
                             .to_vec(),
-                        ..arg("type", "Clear only this kind of entry", ArgKind::Value)
+                        ..ArgSpec::new("type", "Clear only this kind of entry", ArgKind::Value)
                     },
                     // No `-f`: that is the global `--format`.
-                    flag("force", "Do not ask for confirmation"),
+                    ArgSpec::flag("force", "Do not ask for confirmation"),
                 ],
             ),
             command(
@@ -113,9 +97,9 @@ pub fn registry_cache_command() -> CommandSpec {
                     name_arg(),
                     ArgSpec {
                         conflicts_with: vec!["name".into()],
-                        ..flag("all", "Prune the cache of every registry")
+                        ..ArgSpec::flag("all", "Prune the cache of every registry")
                     },
-                    flag("dry-run", "Show what would be removed, remove nothing"),
+                    ArgSpec::flag("dry-run", "Show what would be removed, remove nothing"),
                 ],
             ),
         ],

@@ -18,20 +18,11 @@ pub use commands::{edit, get, set, show};
 #[derive(Debug, Default)]
 pub struct ConfigPlugin;
 
-fn arg(id: &str, help: &str, kind: ArgKind) -> ArgSpec {
-    ArgSpec {
-        id: id.into(),
-        help: help.into(),
-        kind,
-        ..ArgSpec::default()
-    }
-}
-
 fn key_arg() -> ArgSpec {
     ArgSpec {
         required: true,
         value_name: Some("KEY".into()),
-        ..arg(
+        ..ArgSpec::new(
             "key",
             "Configuration key in dotted notation (e.g. output.format)",
             ArgKind::Value,
@@ -86,7 +77,7 @@ impl Plugin for ConfigPlugin {
                             ArgSpec {
                                 required: true,
                                 value_name: Some("VALUE".into()),
-                                ..arg("value", "Value to set (type depends on KEY)", ArgKind::Value)
+                                ..ArgSpec::new("value", "Value to set (type depends on KEY)", ArgKind::Value)
                             },
                         ],
                         ..CommandSpec::default()

@@ -25,20 +25,11 @@ pub use commands::{inspect, list, show, tags};
 #[derive(Debug, Default)]
 pub struct ImagePlugin;
 
-fn arg(id: &str, help: &str, kind: ArgKind) -> ArgSpec {
-    ArgSpec {
-        id: id.into(),
-        help: help.into(),
-        kind,
-        ..ArgSpec::default()
-    }
-}
-
 fn option(id: &str, value_name: &str, help: &str) -> ArgSpec {
     ArgSpec {
         long: Some(id.into()),
         value_name: Some(value_name.into()),
-        ..arg(id, help, ArgKind::Value)
+        ..ArgSpec::new(id, help, ArgKind::Value)
     }
 }
 
@@ -69,7 +60,7 @@ pub fn image_command() -> CommandSpec {
         args: vec![
             ArgSpec {
                 value_name: Some("NAME[:TAG|@DIGEST]".into()),
-                ..arg(
+                ..ArgSpec::new(
                     "reference",
                     "Repository (lists its tags) or image reference (shows the image)",
                     ArgKind::Value,
@@ -107,13 +98,13 @@ pub fn image_command() -> CommandSpec {
                 ArgSpec {
                     value_name: Some("NAME:TAG|NAME@DIGEST".into()),
                     required: true,
-                    ..arg("reference", "Image reference", ArgKind::Value)
+                    ..ArgSpec::new("reference", "Image reference", ArgKind::Value)
                 },
                 platform_arg(),
                 ArgSpec {
                     long: Some("raw-manifest".into()),
                     conflicts_with: vec!["raw-config".into()],
-                    ..arg(
+                    ..ArgSpec::new(
                         "raw-manifest",
                         "Print the manifest exactly as the registry sent it",
                         ArgKind::Flag,
@@ -121,7 +112,7 @@ pub fn image_command() -> CommandSpec {
                 },
                 ArgSpec {
                     long: Some("raw-config".into()),
-                    ..arg(
+                    ..ArgSpec::new(
                         "raw-config",
                         "Print the config blob exactly as the registry sent it",
                         ArgKind::Flag,

@@ -21,20 +21,10 @@ pub use commands::{init, list, login, logout, r#use, remove};
 #[derive(Debug, Default)]
 pub struct RegistryPlugin;
 
-fn arg(id: &str, help: &str, kind: ArgKind) -> ArgSpec {
-    ArgSpec {
-        id: id.into(),
-        help: help.into(),
-        kind,
-        ..ArgSpec::default()
-    }
-}
-
 fn flag(id: &str, short: Option<char>, help: &str) -> ArgSpec {
     ArgSpec {
-        long: Some(id.into()),
         short,
-        ..arg(id, help, ArgKind::Flag)
+        ..ArgSpec::flag(id, help)
     }
 }
 
@@ -42,7 +32,7 @@ fn positional(id: &str, value_name: &str, help: &str, required: bool) -> ArgSpec
     ArgSpec {
         value_name: Some(value_name.into()),
         required,
-        ..arg(id, help, ArgKind::Value)
+        ..ArgSpec::new(id, help, ArgKind::Value)
     }
 }
 
@@ -134,14 +124,14 @@ pub fn registry_command() -> CommandSpec {
                         long: Some("username".into()),
                         short: Some('u'),
                         value_name: Some("USERNAME".into()),
-                        ..arg("username", "Username", ArgKind::Value)
+                        ..ArgSpec::new("username", "Username", ArgKind::Value)
                     },
                     ArgSpec {
                         long: Some("password".into()),
                         short: Some('p'),
                         value_name: Some("PASSWORD".into()),
                         conflicts_with: vec!["password-stdin".into()],
-                        ..arg(
+                        ..ArgSpec::new(
                             "password",
                             "Password (visible to other users; prefer --password-stdin)",
                             ArgKind::Value,

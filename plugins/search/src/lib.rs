@@ -19,20 +19,11 @@ pub use commands::{image, tags};
 #[derive(Debug, Default)]
 pub struct SearchPlugin;
 
-fn arg(id: &str, help: &str, kind: ArgKind) -> ArgSpec {
-    ArgSpec {
-        id: id.into(),
-        help: help.into(),
-        kind,
-        ..ArgSpec::default()
-    }
-}
-
 fn query_arg(help: &str) -> ArgSpec {
     ArgSpec {
         value_name: Some("QUERY".into()),
         required: true,
-        ..arg("query", help, ArgKind::Value)
+        ..ArgSpec::new("query", help, ArgKind::Value)
     }
 }
 
@@ -40,7 +31,7 @@ fn option(id: &str, value_name: &str, help: &str) -> ArgSpec {
     ArgSpec {
         long: Some(id.into()),
         value_name: Some(value_name.into()),
-        ..arg(id, help, ArgKind::Value)
+        ..ArgSpec::new(id, help, ArgKind::Value)
     }
 }
 
@@ -53,7 +44,7 @@ fn common_args() -> Vec<ArgSpec> {
         },
         ArgSpec {
             long: Some("exact".into()),
-            ..arg(
+            ..ArgSpec::new(
                 "exact",
                 "Exact matching instead of fuzzy (same as quoting the query)",
                 ArgKind::Flag,
