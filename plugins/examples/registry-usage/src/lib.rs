@@ -7,12 +7,16 @@
 //! `rex registry usage` runs here while every other `rex registry …` still runs in the
 //! built-in plugin. A plugin may add subcommands to a group, never replace one: declaring
 //! an existing one (`registry list`) is refused with a warning.
+//!
+//! It uses `rex-plugin-support` for the glue every rex-core plugin needs (core errors as
+//! plugin errors, the resolved settings, a runtime), as the built-in plugins do.
 
 use rex_core::config::Settings;
 use rex_plugin_api::{
-    ArgKind, ArgSpec, Block, Cell, CommandSpec, ErrorKind, Host, Invocation, Output, Plugin,
-    PluginError, PluginManifest, API_VERSION,
+    ArgSpec, Block, Cell, CommandSpec, Host, Invocation, Output, Plugin, PluginError,
+    PluginManifest, API_VERSION,
 };
+use rex_plugin_support::core_err;
 use serde_json::json;
 
 #[derive(Default)]
@@ -38,13 +42,10 @@ impl Plugin for RegistryUsage {
                             .into(),
                     ),
                     runnable: true,
-                    args: vec![ArgSpec {
-                        id: "tags".into(),
-                        long: Some("tags".into()),
-                        help: "Also count the tags of every repository (one request each)".into(),
-                        kind: ArgKind::Flag,
-                        ..ArgSpec::default()
-                    }],
+                    args: vec![ArgSpec::flag(
+                        "tags",
+                        "Also count the tags of every repository (one request each)",
+                    )],
                     ..CommandSpec::default()
                 }],
                 ..CommandSpec::default()
@@ -55,8 +56,7 @@ impl Plugin for RegistryUsage {
     fn invoke(&self, inv: Invocation, _host: &dyn Host) -> Result<Output, PluginError> {
         match inv.command.as_slice() {
             [group, cmd] if group == "registry" && cmd == "usage" => {
-                let settings: Settings = serde_json::from_value(inv.settings.clone())
-                    .map_err(|e| PluginError::new(ErrorKind::Config, e.to_string()))?;
+                let settings = rex_plugin_support::settings(&inv, "registry-usage")?;
                 usage(&settings, inv.flag("tags"))
             }
             _ => Err(PluginError::usage(format!(
@@ -68,18 +68,14 @@ impl Plugin for RegistryUsage {
 }
 
 fn usage(settings: &Settings, count_tags: bool) -> Result<Output, PluginError> {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| PluginError::general(format!("cannot start the plugin's runtime: {e}")))?;
-    let (repositories, tags) = rt.block_on(async {
-        let rex = rex_core::registry::Rex::new(settings).map_err(core_error)?;
-        let repos = rex.list_repositories().await.map_err(core_error)?;
+    let (repositories, tags) = rex_plugin_support::runtime()?.block_on(async {
+        let rex = rex_core::registry::Rex::new(settings).map_err(core_err)?;
+        let repos = rex.list_repositories().await.map_err(core_err)?;
         let mut tags = None;
         if count_tags {
             let mut n = 0;
             for repo in &repos {
-                n += rex.list_tags(repo).await.map_err(core_error)?.len();
+                n += rex.list_tags(repo).await.map_err(core_err)?.len();
             }
             tags = Some(n);
         }
@@ -96,19 +92,6 @@ fn usage(settings: &Settings, count_tags: bool) -> Result<Output, PluginError> {
             fields,
         }],
     ))
-}
-
-/// rex-core's error kinds have the same snake_case names as the plugin API's.
-fn core_error(e: rex_core::Error) -> PluginError {
-    let kind = serde_json::to_value(e.kind())
-        .ok()
-        .and_then(|v| v.as_str().map(ErrorKind::from_name))
-        .unwrap_or(ErrorKind::General);
-    let mut err = PluginError::new(kind, e.to_string());
-    if let Some(h) = e.hint() {
-        err = err.with_hint(h);
-    }
-    err
 }
 
 rex_plugin_api::export_plugin!(RegistryUsage);
