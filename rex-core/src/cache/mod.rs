@@ -278,7 +278,7 @@ struct Inner {
     /// inside when it could not be started: those stores then write themselves).
     write_behind: OnceLock<Option<writer::WriteBehind>>,
     /// Refreshes started by [`Cache::refresh_behind`] and not yet settled.
-    behind: Mutex<Vec<tokio::task::JoinHandle<Result<Fetched>>>>,
+    behind: Mutex<Vec<tokio::task::JoinHandle<()>>>,
 }
 
 impl std::fmt::Debug for Inner {
@@ -712,11 +712,19 @@ impl Cache {
         F: FnOnce(Option<String>) -> Fut + Send + 'static,
         Fut: Future<Output = Result<FetchOutcome>> + Send + 'static,
     {
-        if let Some(handle) = self.spawn_refresh(key, fetch) {
-            let mut behind = self.inner.behind.lock().unwrap_or_else(|e| e.into_inner());
-            behind.retain(|h| !h.is_finished());
-            behind.push(handle);
-        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let cache = self.clone();
+        let handle = runtime.spawn(async move {
+            if let Err(e) = cache.refresh(&key, fetch).await {
+                // The stale entry stays; the next read tries again.
+                tracing::debug!(key = %key, error = %e, "refresh behind failed");
+            }
+        });
+        let mut behind = self.inner.behind.lock().unwrap_or_else(|e| e.into_inner());
+        behind.retain(|h| !h.is_finished());
+        behind.push(handle);
     }
 
     /// Wait for every refresh started by [`Cache::refresh_behind`]. A failed refresh
@@ -725,12 +733,8 @@ impl Cache {
         let pending =
             std::mem::take(&mut *self.inner.behind.lock().unwrap_or_else(|e| e.into_inner()));
         for handle in pending {
-            match handle.await {
-                Ok(Ok(_)) => {}
-                Ok(Err(e)) => {
-                    tracing::debug!(error = %e, "refresh behind failed; the stale entry stays")
-                }
-                Err(e) => tracing::debug!(error = %e, "refresh behind did not finish"),
+            if let Err(e) = handle.await {
+                tracing::debug!(error = %e, "refresh behind did not finish");
             }
         }
     }
