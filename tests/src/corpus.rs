@@ -92,13 +92,7 @@ pub fn synthetic(n: usize) -> Vec<String> {
         "xml",
         "test",
     ];
-    let mut state: u64 = 0x9e37_79b9_7f4a_7c15;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state as usize
-    };
+    let mut next = xorshift(0x9e37_79b9_7f4a_7c15);
     (0..n)
         .map(|_| {
             let mut name = String::from(SECTIONS[next() % SECTIONS.len()]);
@@ -112,6 +106,18 @@ pub fn synthetic(n: usize) -> Vec<String> {
             name
         })
         .collect()
+}
+
+/// A xorshift64 generator from `seed` (non-zero): cheap, deterministic pseudo-random
+/// numbers for generated test data.
+pub fn xorshift(seed: u64) -> impl FnMut() -> usize {
+    let mut state = seed;
+    move || {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        state as usize
+    }
 }
 
 #[cfg(test)]

@@ -215,13 +215,7 @@ fn narrowing_corpus(n: usize) -> Vec<String> {
         "tools",
     ];
     const SEPS: &[&str] = &["/", "-", "_", ".", "", ":", " "];
-    let mut state: u64 = 0x2545_f491_4f6c_dd1d;
-    let mut next = move || {
-        state ^= state << 13;
-        state ^= state >> 7;
-        state ^= state << 17;
-        state as usize
-    };
+    let mut next = rex_tests::corpus::xorshift(0x2545_f491_4f6c_dd1d);
     (0..n)
         .map(|i| {
             let mut name = String::new();
